@@ -1,0 +1,161 @@
+/**
+ * berthd's configuration: dockerd's flag names, then /etc/berth/daemon.json with Docker's keys
+ * where they mean the same. A setting given both ways, or a key berth does not know, is an error,
+ * as in dockerd.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseFlags, type FlagSpecs } from '../lib/flag-parser.js';
+import { InvalidArgumentError, errnoCode } from '../lib/errors.js';
+import { parseListenAddress, type ListenAddress } from '../api/index.js';
+
+export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';
+export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_EXEC_ROOT = '/run/berth';
+export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DAEMON_FLAGS = {
+  host: { type: 'strings', short: 'H', usage: 'Daemon socket(s) to connect to', default: [DEFAULT_SOCKET] },
+  'data-root': { type: 'string', usage: 'Root directory of persistent berth state', default: DEFAULT_DATA_ROOT },
+  'exec-root': { type: 'string', usage: 'Root directory for execution state files', default: DEFAULT_EXEC_ROOT },
+  pidfile: { type: 'string', short: 'p', usage: 'Path to use for daemon PID file (default "<exec-root>/berthd.pid")' },
+  'config-file': { type: 'string', usage: 'Daemon configuration file', default: DEFAULT_CONFIG_FILE },
+  debug: { type: 'bool', short: 'D', usage: 'Enable debug mode' },
+  'log-level': { type: 'string', short: 'l', usage: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', default: 'info' },
+  group: { type: 'string', short: 'G', usage: 'Group for the unix socket', default: 'berth' },
+  'default-runtime': { type: 'string', usage: 'Default OCI runtime for containers (default: crun on cgroup v2, else runc)' },
+  label: { type: 'strings', usage: 'Set key=value labels to the daemon' },
+  version: { type: 'bool', short: 'v', usage: 'Print version information and quit' },
+  help: { type: 'bool', short: 'h', usage: 'Print usage' },
+} satisfies FlagSpecs;
+
+/** daemon.json key -> flag name, for the keys berth implements. */
+const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
+  hosts: 'host',
+  'data-root': 'data-root',
+  'exec-root': 'exec-root',
+  pidfile: 'pidfile',
+  debug: 'debug',
+  'log-level': 'log-level',
+  group: 'group',
+  'default-runtime': 'default-runtime',
+  labels: 'label',
+  runtimes: 'runtimes',
+};
+
+export interface DaemonConfig {
+  hosts: ListenAddress[];
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  configFile: string;
+  debug: boolean;
+  logLevel: LogLevel;
+  group: string;
+  /** True when the group was asked for explicitly (then a missing group is an error). */
+  groupExplicit: boolean;
+  defaultRuntime?: string;
+  runtimes: Record<string, { path: string }>;
+  labels: string[];
+}
+
+export type DaemonCommand = { kind: 'run'; config: DaemonConfig } | { kind: 'version' } | { kind: 'help' };
+
+export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonCommand> {
+  const parsed = parseFlags(DAEMON_FLAGS, argv);
+  if (parsed.flags.help) return { kind: 'help' };
+  if (parsed.flags.version) return { kind: 'version' };
+  if (parsed.positionals.length > 0) throw new InvalidArgumentError(`berthd takes no arguments, got "${parsed.positionals.join(' ')}"`);
+
+  const configFile = parsed.flags['config-file'];
+  const file = await readConfigFile(configFile, parsed.changed.has('config-file'));
+  const fromFile = new Map<string, unknown>();
+  const unknown: string[] = [];
+  const conflicts: string[] = [];
+  for (const [key, value] of Object.entries(file)) {
+    const flag = FILE_KEYS[key];
+    if (!flag) {
+      unknown.push(key);
+      continue;
+    }
+    if (flag !== 'runtimes' && parsed.changed.has(flag)) {
+      conflicts.push(`${key}: (from flag: ${JSON.stringify(parsed.flags[flag])}, from file: ${JSON.stringify(value)})`);
+    }
+    fromFile.set(flag, value);
+  }
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+  }
+  if (conflicts.length > 0) {
+    throw new InvalidArgumentError(`the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`);
+  }
+
+  const pick = <T>(flag: string, fallback: T, check: (v: unknown) => v is T, what: string): T => {
+    if (!fromFile.has(flag)) return fallback;
+    const value = fromFile.get(flag);
+    if (!check(value)) throw new InvalidArgumentError(`invalid value for "${flag}" in ${configFile}: expected ${what}`);
+    return value;
+  };
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+  const dataRoot = pick('data-root', parsed.flags['data-root'], isString, 'a string');
+  const execRoot = pick('exec-root', parsed.flags['exec-root'], isString, 'a string');
+  const hostTexts = pick('host', parsed.flags.host, isStrings, 'a list of strings');
+  const logLevel = pick('log-level', parsed.flags['log-level'], isString, 'a string');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new InvalidArgumentError(`unable to parse logging level: ${logLevel} (use one of ${LOG_LEVELS.join(', ')})`);
+  }
+  for (const [name, value] of [['data-root', dataRoot], ['exec-root', execRoot]] as const) {
+    if (!value.startsWith('/')) throw new InvalidArgumentError(`${name} must be an absolute path, got "${value}"`);
+  }
+  const runtimes = pick('runtimes', {} as Record<string, { path: string }>, isRuntimeMap, 'an object of {"name": {"path": "..."}}');
+  const defaultRuntime = pick('default-runtime', parsed.flags['default-runtime'], isString, 'a string') || undefined;
+  return {
+    kind: 'run',
+    config: {
+      hosts: (hostTexts.length > 0 ? hostTexts : [DEFAULT_SOCKET]).map(parseListenAddress),
+      dataRoot,
+      execRoot,
+      pidfile: pick('pidfile', parsed.flags.pidfile, isString, 'a string') || `${execRoot}/berthd.pid`,
+      configFile,
+      debug: pick('debug', parsed.flags.debug, isBool, 'true or false'),
+      logLevel: logLevel as LogLevel,
+      group: pick('group', parsed.flags.group, isString, 'a string'),
+      groupExplicit: parsed.changed.has('group') || fromFile.has('group'),
+      defaultRuntime,
+      runtimes,
+      labels: pick('label', parsed.flags.label, isStrings, 'a list of strings'),
+    },
+  };
+}
+
+function isRuntimeMap(v: unknown): v is Record<string, { path: string }> {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    Object.values(v).every((entry) => typeof entry === 'object' && entry !== null && typeof (entry as { path?: unknown }).path === 'string')
+  );
+}
+
+async function readConfigFile(path: string, explicit: boolean): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' && !explicit) return {};
+    throw new InvalidArgumentError(`unable to read configuration file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`unable to configure the berth daemon with file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError(`unable to configure the berth daemon with file ${path}: the top level must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,103 @@
+/**
+ * The composition root: builds every service from the configuration in dependency order, starts
+ * the API on each address, and stops everything in reverse. Two engines with different roots can
+ * run in one process.
+ */
+import { mkdir, unlink } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { buildApi, listen, type Api } from '../api/index.js';
+import { EventBus } from '../events/index.js';
+import { SystemService, probeHost } from '../system/index.js';
+import { detectRuntimes } from '../runtime/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { CommandRunner } from '../lib/command-runner.js';
+import { readBuildInfo } from '../lib/build-info.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { DaemonConfig } from './config.js';
+import { lockDataRoot } from './data-root-lock.js';
+import { loadEngineId } from './engine-id.js';
+import { lookupGroupId } from './socket-group.js';
+
+export interface EngineDeps {
+  logger: Logger;
+  clock: Clock;
+  runner: CommandRunner;
+  /** PATH used to find runc, crun and the other programs berth runs. */
+  searchPath: string;
+  pid: number;
+}
+
+export interface Engine {
+  readonly events: EventBus;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promise<Engine> {
+  const { logger } = deps;
+  const undo: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const step of undo.reverse()) {
+      await step().catch((err: unknown) => logger.warn({ err }, 'error while shutting down'));
+    }
+    undo.length = 0;
+  };
+  try {
+    const lock = await lockDataRoot(config.dataRoot, deps.pid);
+    undo.push(() => lock.release());
+    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+
+    const [engineId, host] = await Promise.all([loadEngineId(config.dataRoot), probeHost()]);
+    const runtimes = await detectRuntimes({ runtimes: config.runtimes, defaultRuntime: config.defaultRuntime }, host.cgroupMode, deps.runner, deps.searchPath);
+    if (runtimes.runtimes.length === 0) logger.warn('no OCI runtime (runc or crun) found on PATH: containers cannot run');
+
+    const events = new EventBus(deps.clock);
+    const build = readBuildInfo();
+    const system = new SystemService({
+      build,
+      host,
+      runtimes,
+      // No container or image store exists yet in this build: the counts are truly zero.
+      inventory: { containerCounts: () => ({ running: 0, paused: 0, stopped: 0 }), imageCount: () => 0 },
+      engineId,
+      dataRoot: config.dataRoot,
+      debug: config.debug,
+      storageDriver: 'overlayfs',
+      labels: config.labels,
+      clock: deps.clock,
+      eventListeners: () => events.listenerCount,
+    });
+
+    const api: Api = await buildApi(
+      {
+        system: {
+          version: () => system.version(),
+          info: () => system.info(),
+          subscribeEvents: (subscription) => events.subscribe(subscription),
+        },
+      },
+      { logger, serverHeader: `Berth/${build.version} (linux)` },
+    );
+    undo.push(() => api.close());
+
+    const groupId = await lookupGroupId(config.group);
+    if (groupId === undefined) {
+      if (config.groupExplicit) throw new InvalidArgumentError(`group ${config.group} not found: create it or pass --group with an existing group`);
+      logger.debug({ group: config.group }, 'socket group not found; the socket stays root-only');
+    }
+    for (const address of config.hosts) {
+      const server = api.createHttpServer();
+      await listen(server, address, groupId);
+      if (address.kind === 'unix') undo.push(() => unlink(address.path).catch(() => undefined));
+      logger.info({ address: address.url }, 'API listen on %s', address.url);
+    }
+
+    await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
+    undo.push(() => unlink(config.pidfile).catch(() => undefined));
+    logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot, runtime: runtimes.defaultRuntime, cgroup: host.cgroupMode }, 'berthd ready');
+    return { events, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

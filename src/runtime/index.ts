@@ -1,0 +1,1 @@
+export { detectRuntimes, findExecutable, type RuntimeInfo, type RuntimeSelection, type RuntimeConfig } from './runtime-detect.js';

@@ -1,0 +1,72 @@
+/**
+ * Which OCI runtimes this host has and which one containers use by default. crun 1.8 refuses
+ * cgroup v1 and hybrid hosts, so crun is the default only where cgroup v2 is unified.
+ */
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join, isAbsolute } from 'node:path';
+import type { CommandRunner } from '../lib/command-runner.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { CgroupMode } from '../system/host-probe.js';
+
+export interface RuntimeInfo {
+  name: string;
+  path: string;
+  version: string;
+  commit: string;
+}
+
+export interface RuntimeSelection {
+  runtimes: RuntimeInfo[];
+  defaultRuntime: string;
+}
+
+export interface RuntimeConfig {
+  /** daemon.json `runtimes`: name -> { path }. */
+  runtimes: Record<string, { path: string }>;
+  /** daemon.json `default-runtime`, when set. */
+  defaultRuntime?: string;
+}
+
+export async function findExecutable(name: string, searchPath: string): Promise<string | undefined> {
+  const candidates = isAbsolute(name) ? [name] : searchPath.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return undefined;
+}
+
+async function describeRuntime(name: string, path: string, runner: CommandRunner): Promise<RuntimeInfo> {
+  const result = await runner.run(path, ['--version'], { timeoutMs: 5_000 }).catch(() => undefined);
+  const text = result?.stdout ?? '';
+  const version = /version\s+(\S+)/i.exec(text)?.[1] ?? 'unknown';
+  const commit = /^commit:\s*(\S+)/m.exec(text)?.[1] ?? version;
+  return { name, path, version, commit };
+}
+
+export async function detectRuntimes(config: RuntimeConfig, cgroupMode: CgroupMode, runner: CommandRunner, searchPath: string): Promise<RuntimeSelection> {
+  const wanted: Record<string, string> = { runc: 'runc', crun: 'crun' };
+  for (const [name, entry] of Object.entries(config.runtimes)) wanted[name] = entry.path;
+  const runtimes: RuntimeInfo[] = [];
+  for (const [name, program] of Object.entries(wanted)) {
+    const path = await findExecutable(program, searchPath);
+    if (path) runtimes.push(await describeRuntime(name, path, runner));
+  }
+  const has = (name: string) => runtimes.some((r) => r.name === name);
+  let defaultRuntime: string;
+  if (config.defaultRuntime) {
+    if (!has(config.defaultRuntime)) {
+      throw new InvalidArgumentError(`default runtime ${config.defaultRuntime} is not installed or not configured (found: ${runtimes.map((r) => r.name).join(', ') || 'none'})`);
+    }
+    defaultRuntime = config.defaultRuntime;
+  } else if (cgroupMode === 'unified' && has('crun')) {
+    defaultRuntime = 'crun';
+  } else {
+    defaultRuntime = has('runc') ? 'runc' : (runtimes[0]?.name ?? 'runc');
+  }
+  return { runtimes, defaultRuntime };
+}
