@@ -4,12 +4,17 @@
  * moby's identifying headers, and every error leaves through http-errors.ts.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { checkApiVersion, MAX_API_VERSION, splitVersionPrefix } from './api-version.js';
 import { errorBody, toHttpError } from './http-errors.js';
 import { HijackRouter } from './hijack.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import type { SystemBackend } from './routes/system-backend.js';
+
+/** The docker CLI shows `message` only when Content-Type is exactly application/json (no charset). */
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(errorBody(message)));
+}
 
 export interface ApiBackends {
   system: SystemBackend;
@@ -81,9 +86,9 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
     if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
     else req.log.debug({ url: req.url, status, message }, 'request refused');
     if (status === 304) return reply.code(304).send();
-    return reply.code(status).type('application/json').send(errorBody(message));
+    return sendError(reply, status, message);
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('application/json').send(errorBody('page not found')));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, 404, 'page not found'));
 
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);

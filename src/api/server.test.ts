@@ -1,0 +1,114 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApi } from './server.js';
+import { listen, parseListenAddress } from './listen.js';
+import { ConflictError, NotFoundError } from '../lib/errors.js';
+import type { SystemBackend } from './routes/system-backend.js';
+
+const system: SystemBackend = {
+  version: () => ({ Version: 'test', ApiVersion: '1.50' }),
+  info: () => ({ ID: 'test' }),
+  subscribeEvents: async function* () {},
+};
+
+// A JSON route of the shape later resources have, to exercise body parsing and the error map.
+const api = await buildApi(
+  { system },
+  {
+    logger: pino({ level: 'silent' }),
+    serverHeader: 'Berth/test (linux)',
+    jsonBodyLimit: 1024,
+    register: (app, hijack) => {
+      app.post('/things/create', async (req) => ({ received: req.body }));
+      app.get('/things/:name', async (req) => {
+        const { name } = req.params as { name: string };
+        if (name === 'taken') throw new ConflictError('Conflict. The name "/taken" is already in use');
+        throw new NotFoundError(`No such thing: ${name}`);
+      });
+      hijack.add('POST', '/things/:name/attach', async (ctx) => {
+        const socket = ctx.upgrade('application/vnd.docker.raw-stream');
+        socket.write(`hello ${ctx.params['name']} ${ctx.body.toString()}`);
+        socket.end();
+      });
+    },
+  },
+);
+after(() => api.close());
+
+test('a malformed JSON body is 400 with a clear message', async () => {
+  const res = await api.app.inject({ method: 'POST', url: '/v1.50/things/create', headers: { 'content-type': 'application/json' }, payload: '{"Image": ' });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.headers['content-type'], 'application/json');
+  assert.match(res.json<{ message: string }>().message, /^invalid JSON in request body/);
+});
+
+test('an oversized JSON body is 400, not 413 or 500', async () => {
+  const res = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'a'.repeat(4096) }) });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json<{ message: string }>().message, /too large/);
+});
+
+test('a valid JSON body reaches the route; an empty one is no body', async () => {
+  const ok = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
+  assert.deepEqual(ok.json(), { received: { a: 1 } });
+  const empty = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
+  assert.equal(empty.statusCode, 200);
+});
+
+test('a text/plain body (docker cp, import) is accepted as a stream, not refused with 415', async () => {
+  const res = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'text/plain' }, payload: 'tar bytes' });
+  assert.equal(res.statusCode, 200);
+});
+
+test('error kinds map to Docker statuses with a JSON message', async () => {
+  const conflict = await api.app.inject({ method: 'GET', url: '/v1.44/things/taken' });
+  assert.equal(conflict.statusCode, 409);
+  assert.deepEqual(conflict.json(), { message: 'Conflict. The name "/taken" is already in use' });
+  const missing = await api.app.inject({ method: 'GET', url: '/things/x' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.headers['api-version'], '1.50');
+});
+
+test('hijacked routes answer 101 UPGRADED and then speak raw bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-hijack-'));
+  const socketPath = join(dir, 'api.sock');
+  const server = api.createHttpServer();
+  try {
+    await listen(server, parseListenAddress(`unix://${socketPath}`));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(socketPath);
+      let data = '';
+      socket.on('data', (c) => (data += c.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+      socket.write('POST /v1.50/things/web/attach?stream=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 4\r\n\r\nping');
+    });
+    assert.match(reply, /^HTTP\/1.1 101 UPGRADED\r\n/);
+    assert.match(reply, /Content-Type: application\/vnd.docker.raw-stream\r\n/);
+    assert.ok(reply.endsWith('\r\n\r\nhello web ping'), reply);
+    const unknown = await new Promise<string>((resolve, reject) => {
+      const socket = connect(socketPath);
+      let data = '';
+      socket.on('data', (c) => (data += c.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+      socket.write('POST /v1.50/nothing/attach HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n');
+    });
+    assert.match(unknown, /^HTTP\/1.1 404/);
+    assert.match(unknown, /\{"message":"page not found"\}$/);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('plain TCP is refused except on loopback', () => {
+  assert.throws(() => parseListenAddress('tcp://0.0.0.0:2375'), /only on 127.0.0.0\/8/);
+  assert.deepEqual(parseListenAddress('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375, url: 'tcp://127.0.0.1:2375' });
+  assert.throws(() => parseListenAddress('fd://'), /not supported/);
+});

@@ -1,0 +1,103 @@
+/** The berth CLI: global flags, the daemon address, then one command. */
+import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
+import { readBuildInfo } from '../lib/build-info.js';
+import type { Clock } from '../lib/clock.js';
+import { EngineClient, parseEngineHost } from './engine-client.js';
+import { toExitReport, CliError } from './cli-errors.js';
+import type { CliContext, Command } from './command.js';
+import { versionCommand } from './commands/version.js';
+import { infoCommand } from './commands/info.js';
+import { eventsCommand } from './commands/events.js';
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+const GLOBAL_FLAGS = {
+  host: { type: 'strings', short: 'H', usage: 'Daemon socket to connect to' },
+  debug: { type: 'bool', short: 'D', usage: 'Enable debug mode' },
+  'log-level': { type: 'string', short: 'l', usage: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', default: 'info' },
+  version: { type: 'bool', short: 'v', usage: 'Print version information and quit' },
+  help: { type: 'bool', usage: 'Print usage' },
+} satisfies FlagSpecs;
+
+const COMMANDS: Command[] = [eventsCommand, infoCommand, versionCommand];
+
+/** -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
+export function resolveHost(flagHosts: readonly string[], env: NodeJS.ProcessEnv): string {
+  if (flagHosts.length > 1) throw new CliError('Please specify only one -H', 125);
+  return flagHosts[0] || env['BERTH_HOST'] || env['DOCKER_HOST'] || DEFAULT_HOST;
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage:  berth [OPTIONS] COMMAND',
+    '',
+    'A container engine that speaks the Docker Engine API',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}   ${c.summary}`),
+    '',
+    'Global Options:',
+    formatFlagHelp(GLOBAL_FLAGS),
+    '',
+    "Run 'berth COMMAND --help' for more information on a command.",
+    '',
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  return `Usage:  ${command.usage}\n\n${command.summary}\n\nOptions:\n${formatFlagHelp(command.flags)}\n`;
+}
+
+const systemClock: Clock = { nowMs: () => Date.now(), nowNs: () => BigInt(Date.now()) * 1_000_000n };
+
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const build = readBuildInfo();
+  let commandPath = 'berth';
+  try {
+    const global = parseFlags(GLOBAL_FLAGS, argv, { interspersed: false });
+    if (global.flags.version) {
+      process.stdout.write(`Berth version ${build.version}, build ${build.gitCommit}\n`);
+      return 0;
+    }
+    const [name, ...rest] = global.positionals;
+    if (global.flags.help || name === undefined || name === 'help') {
+      process.stdout.write(usage());
+      return 0;
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw new CliError(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information`, 1);
+    commandPath = `berth ${command.name}`;
+    const helpRequested = rest.includes('--help') && (command.interspersed !== false || rest.indexOf('--help') < rest.findIndex((a) => !a.startsWith('-')));
+    if (helpRequested) {
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    const parsed = parseFlags(command.flags, rest, { interspersed: command.interspersed ?? true });
+    const hostUrl = resolveHost(global.flags.host, env);
+    let client: EngineClient | undefined;
+    const ctx: CliContext = {
+      client: () => (client ??= new EngineClient(parseEngineHost(hostUrl), {
+        pinnedVersion: env['BERTH_API_VERSION'] || env['DOCKER_API_VERSION'] || undefined,
+        userAgent: `Berth-Client/${build.version} (linux)`,
+      })),
+      hostUrl,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      build,
+      clock: systemClock,
+      debug: global.flags.debug,
+    };
+    return await command.run(parsed, ctx);
+  } catch (err) {
+    const report = toExitReport(err, commandPath);
+    if (isDebugRequested(argv) && err instanceof Error && !(err instanceof FlagError) && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`${report.text}\n`);
+    return report.exitCode;
+  }
+}
+
+function isDebugRequested(argv: readonly string[]): boolean {
+  return argv.includes('-D') || argv.includes('--debug');
+}
+

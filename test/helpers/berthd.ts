@@ -1,0 +1,129 @@
+/**
+ * Starts a private berthd for one test file: its own temp data root, exec root and socket, so a
+ * test never touches a berthd it did not start. stop() ends it by PID and removes every file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const BERTHD = join(REPO_ROOT, 'bin', 'berthd');
+export const BERTH = join(REPO_ROOT, 'bin', 'berth');
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface TestDaemon {
+  root: string;
+  dataRoot: string;
+  execRoot: string;
+  socket: string;
+  host: string;
+  pid: number;
+  process: ChildProcess;
+  logs(): string;
+  request(method: string, path: string, options?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResult>;
+  /** SIGTERM, wait for the exit; returns the exit code. Files stay until cleanup(). */
+  stop(): Promise<number | null>;
+  /** stop() if still running, then remove the temp root. */
+  cleanup(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+});
+
+export async function makeTempRoot(prefix = 'berth-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function httpRequest(socket: string, method: string, path: string, options: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ socketPath: socket, method, path, headers: { Host: 'berth', ...options.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Spawns berthd with `args` (no defaults added) and collects its output. */
+export function spawnBerthd(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => {
+    running.delete(child);
+    r(code);
+  }));
+  return { child, output: () => output, exited };
+}
+
+export async function startBerthd(options: { root?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
+  const root = options.root ?? (await makeTempRoot());
+  const dataRoot = join(root, 'data');
+  const execRoot = join(root, 'run');
+  const socket = join(root, 'berth.sock');
+  // An explicit config file keeps the host's /etc/berth/daemon.json out of tests.
+  const configFile = join(root, 'daemon.json');
+  if (!existsSync(configFile)) await writeFile(configFile, '{}\n');
+  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(options.extraArgs ?? [])];
+  const { child, output, exited } = spawnBerthd(args);
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (exitCode !== undefined) {
+      await rm(root, { recursive: true, force: true });
+      throw new Error(`berthd exited with ${exitCode} before answering /_ping:\n${output()}`);
+    }
+    const ok = await httpRequest(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      await rm(root, { recursive: true, force: true });
+      throw new Error(`berthd did not answer /_ping within 15 s:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
+  const stop = async (): Promise<number | null> => {
+    if (exitCode !== undefined) return exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return {
+    root,
+    dataRoot,
+    execRoot,
+    socket,
+    host: `unix://${socket}`,
+    pid: child.pid!,
+    process: child,
+    logs: output,
+    request: (method, path, requestOptions) => httpRequest(socket, method, path, requestOptions),
+    stop,
+    cleanup: async () => {
+      await stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
