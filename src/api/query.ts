@@ -1,13 +1,21 @@
 /** Docker's rules for reading query parameters, with 400s that name the parameter. */
 import { InvalidArgumentError } from '../lib/errors.js';
 
+/** One query value as Go's r.Form.Get reads it: the first when the parameter is repeated. */
+export function singleParam(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.length > 0 ? String(value[0]) : undefined;
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : String(value);
+}
+
 /** moby's httputils.BoolValue: anything but "", "0", "no", "false", "none" is true. */
-export function boolParam(value: string | undefined): boolean {
-  const text = (value ?? '').trim().toLowerCase();
+export function boolParam(value: unknown): boolean {
+  const text = (singleParam(value) ?? '').trim().toLowerCase();
   return !(text === '' || text === '0' || text === 'no' || text === 'false' || text === 'none');
 }
 
-export function intParam(name: string, value: string | undefined, fallback: number): number {
+export function intParam(name: string, raw: unknown, fallback: number): number {
+  const value = singleParam(raw);
   if (value === undefined || value === '') return fallback;
   if (!/^-?\d+$/.test(value.trim())) {
     throw new InvalidArgumentError(`invalid value for query parameter "${name}": "${value}" is not an integer`);
@@ -19,7 +27,8 @@ export function intParam(name: string, value: string | undefined, fallback: numb
  * A Unix timestamp as the docker CLI sends it ("1700000000" or "1700000000.000000123"), in
  * nanoseconds; undefined when absent.
  */
-export function timestampParam(name: string, value: string | undefined): bigint | undefined {
+export function timestampParam(name: string, raw: unknown): bigint | undefined {
+  const value = singleParam(raw);
   if (value === undefined || value === '') return undefined;
   const match = /^(-?\d+)(?:\.(\d{1,9}))?$/.exec(value.trim());
   if (!match) {
@@ -33,7 +42,8 @@ export function timestampParam(name: string, value: string | undefined): bigint 
 /** Docker filters: `{"key":{"value":true}}`, or the legacy `{"key":["value"]}`. */
 export type Filters = Map<string, string[]>;
 
-export function filtersParam(value: string | undefined, accepted: readonly string[]): Filters {
+export function filtersParam(raw: unknown, accepted: readonly string[]): Filters {
+  const value = singleParam(raw);
   const filters: Filters = new Map();
   if (value === undefined || value.trim() === '') return filters;
   let parsed: unknown;

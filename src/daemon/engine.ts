@@ -47,8 +47,12 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     undo.push(() => lock.release());
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
 
-    const [engineId, host] = await Promise.all([loadEngineId(config.dataRoot), probeHost()]);
-    const runtimes = await detectRuntimes({ runtimes: config.runtimes, defaultRuntime: config.defaultRuntime }, host.cgroupMode, deps.runner, deps.searchPath);
+    const hostProbe = probeHost();
+    const [engineId, host, runtimes] = await Promise.all([
+      loadEngineId(config.dataRoot),
+      hostProbe,
+      hostProbe.then((h) => detectRuntimes({ runtimes: config.runtimes, defaultRuntime: config.defaultRuntime }, h.cgroupMode, deps.runner, deps.searchPath)),
+    ]);
     if (runtimes.runtimes.length === 0) logger.warn('no OCI runtime (runc or crun) found on PATH: containers cannot run');
 
     const events = new EventBus(deps.clock);

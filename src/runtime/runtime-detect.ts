@@ -51,11 +51,13 @@ async function describeRuntime(name: string, path: string, runner: CommandRunner
 export async function detectRuntimes(config: RuntimeConfig, cgroupMode: CgroupMode, runner: CommandRunner, searchPath: string): Promise<RuntimeSelection> {
   const wanted: Record<string, string> = { runc: 'runc', crun: 'crun' };
   for (const [name, entry] of Object.entries(config.runtimes)) wanted[name] = entry.path;
-  const runtimes: RuntimeInfo[] = [];
-  for (const [name, program] of Object.entries(wanted)) {
-    const path = await findExecutable(program, searchPath);
-    if (path) runtimes.push(await describeRuntime(name, path, runner));
-  }
+  const found = await Promise.all(
+    Object.entries(wanted).map(async ([name, program]) => {
+      const path = await findExecutable(program, searchPath);
+      return path ? describeRuntime(name, path, runner) : undefined;
+    }),
+  );
+  const runtimes = found.filter((r): r is RuntimeInfo => r !== undefined);
   const has = (name: string) => runtimes.some((r) => r.name === name);
   let defaultRuntime: string;
   if (config.defaultRuntime) {

@@ -1,7 +1,5 @@
 /** /_ping, /version, /info and /events. */
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EVENT_FILTER_KEYS, validateEventFilters } from '../../events/index.js';
 import { filtersParam, timestampParam } from '../query.js';
 import { openJsonStream } from '../json-stream.js';
@@ -19,30 +17,26 @@ const PING_HEADERS = {
   Pragma: 'no-cache',
 };
 
-const TIMESTAMP = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]{1,9})?$' });
-
-const EventsQuery = Type.Object({
-  since: Type.Optional(Type.Union([TIMESTAMP, Type.Literal('')])),
-  until: Type.Optional(Type.Union([TIMESTAMP, Type.Literal('')])),
-  filters: Type.Optional(Type.String()),
-});
+interface EventsQuery {
+  since?: string;
+  until?: string;
+  filters?: string;
+}
 
 export function registerSystemRoutes(app: FastifyInstance, backend: SystemBackend): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-
-  typed.get('/_ping', { exposeHeadRoute: false }, async (_req, reply) => {
+  app.get('/_ping', { exposeHeadRoute: false }, async (_req, reply) => {
     reply.headers(PING_HEADERS).type('text/plain; charset=utf-8');
     return 'OK';
   });
-  typed.head('/_ping', async (_req, reply) => {
+  app.head('/_ping', async (_req, reply) => {
     reply.headers(PING_HEADERS).header('Content-Length', '0').type('text/plain; charset=utf-8');
     return reply.send();
   });
 
-  typed.get('/version', async () => backend.version());
-  typed.get('/info', async () => backend.info());
+  app.get('/version', async () => backend.version());
+  app.get('/info', async () => backend.info());
 
-  typed.get('/events', { schema: { querystring: EventsQuery } }, async (req, reply) => {
+  app.get<{ Querystring: EventsQuery }>('/events', async (req, reply) => {
     const since = timestampParam('since', req.query.since);
     const until = timestampParam('until', req.query.until);
     const filters = filtersParam(req.query.filters, EVENT_FILTER_KEYS);

@@ -1,0 +1,59 @@
+/**
+ * bench/run [SCENARIO...]: each scenario against berth (and, as bench/ grows, Docker, Podman and
+ * the raw-runtime floor), printing min/median/max. Scenarios whose capability berth does not have
+ * yet are reported as such.
+ */
+import { measureBerthdStart } from './daemon-start.js';
+import { formatMs, summarize } from './stats.js';
+
+interface Scenario {
+  name: string;
+  describe: string;
+  run?: (runs: number) => Promise<string>;
+  /** Why it cannot be measured yet. */
+  pending?: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'daemon-start',
+    describe: 'daemon start until /_ping answers (target: 300 ms; dockerd took 685 ms here)',
+    run: async (runs) => {
+      const samples: number[] = [];
+      await measureBerthdStart(); // warm the page cache so the first run is not an outlier
+      for (let i = 0; i < runs; i++) samples.push(await measureBerthdStart());
+      const summary = summarize(samples);
+      return `berth   ${formatMs(summary)}   ${summary.median <= 300 ? 'within' : 'OVER'} the 300 ms target`;
+    },
+  },
+  { name: 'run-rm', describe: 'run --rm IMG true', pending: 'containers are not implemented yet' },
+  { name: 'run-d', describe: 'run -d IMG sleep', pending: 'containers are not implemented yet' },
+  { name: 'parallel-50', describe: '50 containers started and removed in parallel', pending: 'containers are not implemented yet' },
+  { name: 'publish-first-200', describe: 'run -d -p until the first HTTP 200', pending: 'networking is not implemented yet' },
+  { name: 'logs-1m', describe: 'logs of 1,000,000 lines', pending: 'containers are not implemented yet' },
+  { name: 'pull-cold', describe: 'cold pull of a 200 MB image from a local registry', pending: 'pull is not implemented yet' },
+  { name: 'build', describe: 'build of a small Dockerfile, cold and cached', pending: 'the builder is not implemented yet' },
+  { name: 'memory', describe: 'daemon RSS/PSS idle and with 50 containers', pending: 'containers are not implemented yet' },
+];
+
+async function main(argv: string[]): Promise<number> {
+  const runs = Number(process.env['BENCH_RUNS'] ?? 15);
+  const wanted = argv.length > 0 ? argv : SCENARIOS.map((s) => s.name);
+  const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench/run: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    return 2;
+  }
+  process.stdout.write(`# berth bench, ${new Date().toISOString()}, ${runs} runs per scenario\n`);
+  for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.name))) {
+    process.stdout.write(`\n## ${scenario.name}: ${scenario.describe}\n`);
+    if (!scenario.run) {
+      process.stdout.write(`not measured: ${scenario.pending}\n`);
+      continue;
+    }
+    process.stdout.write(`${await scenario.run(runs)}\n`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
