@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { writeFile, rm, readFile } from 'node:fs/promises';
+import { writeFile, rm, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { httpRequest, makeTempRoot, spawnBerthd, startBerthd } from '../helpers/berthd.js';
@@ -126,6 +126,27 @@ test('several -H addresses: a unix socket and loopback TCP; TCP beyond loopback 
     const run = spawnBerthd(['--data-root', join(root, 'd'), '--exec-root', join(root, 'r'), '-H', 'tcp://0.0.0.0:2375', '--config-file', join(root, 'daemon.json')]);
     assert.equal(await run.exited, 1);
     assert.match(run.output(), /refusing to listen on tcp:\/\/0.0.0.0:2375/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('--group sets the socket group with mode 0660; a missing explicit group is an error', async () => {
+  const daemon = await startBerthd({ extraArgs: ['--group', '0'] });
+  try {
+    const info = await stat(daemon.socket);
+    assert.equal(info.mode & 0o777, 0o660);
+    assert.equal(info.gid, 0);
+  } finally {
+    await daemon.cleanup();
+  }
+  const root = await makeTempRoot();
+  try {
+    await writeFile(join(root, 'daemon.json'), '{}');
+    const run = spawnBerthd(['--data-root', join(root, 'd'), '--exec-root', join(root, 'r'), '-H', `unix://${join(root, 's.sock')}`, '--config-file', join(root, 'daemon.json'), '--group', 'no-such-group-berth']);
+    assert.equal(await run.exited, 1);
+    assert.match(run.output(), /group no-such-group-berth not found/);
+    assert.equal(existsSync(join(root, 'd', 'berthd.lock')), false, 'a failed start releases the lock');
   } finally {
     await rm(root, { recursive: true, force: true });
   }
