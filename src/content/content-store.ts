@@ -1,0 +1,142 @@
+/**
+ * Blobs by digest. A blob is written to ingest/, hashed while it streams, and renamed into
+ * blobs/sha256/<hex> only after its digest is checked, so a reader never sees a partial blob.
+ */
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import { FailedPreconditionError, NotFoundError, errnoCode } from '../lib/errors.js';
+import { syncDirectory } from '../lib/atomic-file.js';
+import { digestHex, sha256Hasher, type Digest } from './digest.js';
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+/** Reading blobs: what an image exporter or a container needs. */
+export interface ContentReader {
+  has(digest: Digest): Promise<boolean>;
+  info(digest: Digest): Promise<BlobInfo>;
+  readBytes(digest: Digest): Promise<Buffer>;
+  readStream(digest: Digest): ReadStream;
+  path(digest: Digest): string;
+}
+
+/** Writing blobs: what an importer or a puller needs. */
+export interface ContentIngester {
+  /** Streams `source` into the store; with `expected`, a different digest is an error and nothing is kept. */
+  ingest(source: Readable, expected?: { digest?: Digest; size?: number }): Promise<BlobInfo>;
+  putBytes(data: Uint8Array | string, expected?: Digest): Promise<BlobInfo>;
+}
+
+export interface ContentStore extends ContentReader, ContentIngester {
+  delete(digest: Digest): Promise<void>;
+  list(): Promise<BlobInfo[]>;
+}
+
+export class LocalContentStore implements ContentStore {
+  private readonly blobsDir: string;
+  private readonly ingestDir: string;
+
+  private constructor(root: string) {
+    this.blobsDir = join(root, 'blobs', 'sha256');
+    this.ingestDir = join(root, 'ingest');
+  }
+
+  /** Opens the store under `root`, discarding partial ingests left by a crash. */
+  static async open(root: string): Promise<LocalContentStore> {
+    const store = new LocalContentStore(root);
+    await mkdir(store.blobsDir, { recursive: true, mode: 0o700 });
+    await rm(store.ingestDir, { recursive: true, force: true });
+    await mkdir(store.ingestDir, { recursive: true, mode: 0o700 });
+    return store;
+  }
+
+  path(digest: Digest): string {
+    return join(this.blobsDir, digestHex(digest));
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return stat(this.path(digest)).then(() => true, () => false);
+  }
+
+  async info(digest: Digest): Promise<BlobInfo> {
+    try {
+      return { digest, size: (await stat(this.path(digest))).size };
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new NotFoundError(`content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  async readBytes(digest: Digest): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new NotFoundError(`content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  readStream(digest: Digest): ReadStream {
+    return createReadStream(this.path(digest));
+  }
+
+  /** A temp path inside ingest/ for callers that stage files (removed by them or at next start). */
+  tempPath(label: string): string {
+    return join(this.ingestDir, `${label}-${randomBytes(8).toString('hex')}`);
+  }
+
+  async ingest(source: Readable, expected: { digest?: Digest; size?: number } = {}): Promise<BlobInfo> {
+    const temp = this.tempPath('blob');
+    const hash = sha256Hasher();
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(temp, { mode: 0o644, flush: true }));
+      const digest: Digest = `sha256:${hash.digest('hex')}`;
+      if (expected.digest && expected.digest !== digest) {
+        throw new FailedPreconditionError(`digest mismatch: expected ${expected.digest}, got ${digest}`, { code: 'BERTH_DIGEST_MISMATCH' });
+      }
+      if (expected.size !== undefined && expected.size !== size) {
+        throw new FailedPreconditionError(`size mismatch for ${digest}: expected ${expected.size} bytes, got ${size}`);
+      }
+      await rename(temp, this.path(digest));
+      await syncDirectory(this.blobsDir);
+      return { digest, size };
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async putBytes(data: Uint8Array | string, expected?: Digest): Promise<BlobInfo> {
+    const { Readable } = await import('node:stream');
+    return this.ingest(Readable.from([Buffer.from(data)]), { digest: expected });
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await unlink(this.path(digest)).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
+  }
+
+  async list(): Promise<BlobInfo[]> {
+    const names = await readdir(this.blobsDir);
+    const infos = await Promise.all(
+      names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map(async (hex) => ({ digest: `sha256:${hex}` as Digest, size: (await stat(join(this.blobsDir, hex))).size })),
+    );
+    return infos;
+  }
+}
+
