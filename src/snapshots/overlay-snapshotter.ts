@@ -1,0 +1,163 @@
+/**
+ * Layers and snapshots on overlayfs, laid out as overlay2 does: each layer unpacked once into
+ * layers/<chain>/diff, named by a short link in l/ so that a deep chain's mount options stay
+ * under the page size; snapshots get upper/ and work/ over the read-only chain.
+ */
+import { mkdir, readFile, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { applyLayer } from '../archive/layer-apply.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import type { CommandRunner } from '../lib/command-runner.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
+import { digestHex, type Digest } from '../content/digest.js';
+import { chainIdOf, type LayerInfo, type Mount, type Snapshotter } from './snapshotter.js';
+
+interface LayerRecord extends LayerInfo {
+  link: string;
+}
+
+const LINK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const PAGE_SIZE = 4096;
+
+function newLinkName(): string {
+  const bytes = randomBytes(26);
+  return Array.from(bytes, (b) => LINK_ALPHABET[b % LINK_ALPHABET.length]).join('');
+}
+
+export class OverlaySnapshotter implements Snapshotter {
+  private readonly records = new Map<Digest, LayerRecord>();
+
+  private constructor(
+    private readonly root: string,
+    private readonly runner: CommandRunner,
+  ) {}
+
+  /** Opens the store, loading layer records and discarding half-unpacked layers. */
+  static async open(root: string, runner: CommandRunner): Promise<OverlaySnapshotter> {
+    const store = new OverlaySnapshotter(root, runner);
+    for (const dir of ['layers', 'l', 'snapshots']) await mkdir(join(root, dir), { recursive: true, mode: 0o700 });
+    await rm(join(root, 'tmp'), { recursive: true, force: true });
+    await mkdir(join(root, 'tmp'), { mode: 0o700 });
+    for (const hex of await readdir(join(root, 'layers'))) {
+      try {
+        const record = JSON.parse(await readFile(join(root, 'layers', hex, 'layer.json'), 'utf8')) as LayerRecord;
+        store.records.set(record.chainId, record);
+      } catch {
+        // No record: the layer never finished. Remove what is there.
+        await rm(join(root, 'layers', hex), { recursive: true, force: true });
+      }
+    }
+    return store;
+  }
+
+  layer(chainId: Digest): LayerInfo | undefined {
+    const record = this.records.get(chainId);
+    return record && { chainId: record.chainId, diffId: record.diffId, parent: record.parent, size: record.size };
+  }
+
+  layers(): LayerInfo[] {
+    return [...this.records.keys()].map((id) => this.layer(id)!);
+  }
+
+  async applyLayer(parent: Digest | undefined, source: Readable, expectedDiffId?: Digest): Promise<LayerInfo> {
+    if (parent && !this.records.has(parent)) throw new NotFoundError(`parent layer ${parent} does not exist`);
+    if (expectedDiffId) {
+      const existing = this.layer(chainIdOf(parent, expectedDiffId));
+      if (existing) {
+        source.resume();
+        return existing;
+      }
+    }
+    const staging = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    await mkdir(join(staging, 'diff'), { recursive: true, mode: 0o755 });
+    try {
+      const result = await applyLayer(source, join(staging, 'diff'), { runner: this.runner });
+      if (expectedDiffId && result.diffId !== expectedDiffId) {
+        throw new FailedPreconditionError(`layer digest mismatch: expected DiffID ${expectedDiffId}, got ${result.diffId}`, { code: 'BERTH_DIGEST_MISMATCH' });
+      }
+      const chainId = chainIdOf(parent, result.diffId);
+      const existing = this.layer(chainId);
+      if (existing) return existing;
+      const record: LayerRecord = { chainId, diffId: result.diffId, parent, size: result.size, link: newLinkName() };
+      const finalDir = join(this.root, 'layers', digestHex(chainId));
+      await writeFileAtomic(join(staging, 'layer.json'), JSON.stringify(record));
+      await rename(staging, finalDir);
+      await symlink(`../layers/${digestHex(chainId)}/diff`, join(this.root, 'l', record.link));
+      this.records.set(chainId, record);
+      return this.layer(chainId)!;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async removeLayer(chainId: Digest): Promise<void> {
+    const record = this.records.get(chainId);
+    if (!record) return;
+    for (const other of this.records.values()) {
+      if (other.parent === chainId) throw new FailedPreconditionError(`layer ${chainId} is the parent of ${other.chainId}`);
+    }
+    this.records.delete(chainId);
+    await rm(join(this.root, 'l', record.link), { force: true });
+    // Rename first so a crash mid-delete leaves no record pointing at half a layer.
+    const doomed = join(this.root, 'tmp', `rm-${digestHex(chainId)}`);
+    await rename(join(this.root, 'layers', digestHex(chainId)), doomed).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Link names of the chain ending at `chainId`, topmost first. */
+  private lowerLinks(chainId: Digest): string[] {
+    const links: string[] = [];
+    let current: Digest | undefined = chainId;
+    while (current) {
+      const record = this.records.get(current);
+      if (!record) throw new NotFoundError(`layer ${current} does not exist`);
+      links.push(`l/${record.link}`);
+      current = record.parent;
+    }
+    return links;
+  }
+
+  private snapshotDir(key: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(key)) throw new InvalidArgumentError(`invalid snapshot key "${key}"`);
+    return join(this.root, 'snapshots', key);
+  }
+
+  upperDir(key: string): string {
+    return join(this.snapshotDir(key), 'upper');
+  }
+
+  async prepare(key: string, parent: Digest | undefined): Promise<Mount[]> {
+    const dir = this.snapshotDir(key);
+    if (parent && !this.records.has(parent)) throw new NotFoundError(`layer ${parent} does not exist`);
+    await mkdir(join(dir, 'upper'), { recursive: true, mode: 0o755 });
+    await mkdir(join(dir, 'work'), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(dir, 'snapshot.json'), JSON.stringify({ key, parent: parent ?? null }));
+    return this.mounts(key);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const dir = this.snapshotDir(key);
+    let meta: { parent: Digest | null };
+    try {
+      meta = JSON.parse(await readFile(join(dir, 'snapshot.json'), 'utf8')) as { parent: Digest | null };
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new NotFoundError(`snapshot ${key} does not exist`);
+      throw err;
+    }
+    if (!meta.parent) return [{ type: 'bind', source: join(dir, 'upper'), options: ['rbind', 'rw'] }];
+    const lower = this.lowerLinks(meta.parent).join(':');
+    const options = [`lowerdir=${lower}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`, 'index=off'];
+    if (options.join(',').length >= PAGE_SIZE) {
+      throw new FailedPreconditionError(`the image has too many layers for one overlay mount (${this.lowerLinks(meta.parent).length})`);
+    }
+    return [{ type: 'overlay', source: 'overlay', options, cwd: this.root }];
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.snapshotDir(key), { recursive: true, force: true });
+  }
+}
