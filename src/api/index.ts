@@ -3,3 +3,4 @@ export { MAX_API_VERSION, MIN_API_VERSION, compareApiVersions } from './api-vers
 export type { SystemBackend } from './routes/system-backend.js';
 export { HijackRouter, type HijackContext, type HijackHandler } from './hijack.js';
 export { listen, type ListenAddress, parseListenAddress } from './listen.js';
+export type { ImageBackend } from './routes/image-backend.js';

@@ -10,6 +10,8 @@ import { errorBody, toHttpError } from './http-errors.js';
 import { HijackRouter } from './hijack.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import type { SystemBackend } from './routes/system-backend.js';
+import type { ImageBackend } from './routes/image-backend.js';
+import { registerImageRoutes } from './routes/image-routes.js';
 
 /** The docker CLI shows `message` only when Content-Type is exactly application/json (no charset). */
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -18,6 +20,7 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
 
 export interface ApiBackends {
   system: SystemBackend;
+  images?: ImageBackend;
 }
 
 export interface ApiOptions {
@@ -92,6 +95,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
 
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);
+  if (backends.images) registerImageRoutes(app, backends.images);
   options.register?.(app, hijack);
   await app.ready();
   const requestHandler = handler;

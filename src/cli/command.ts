@@ -19,6 +19,10 @@ export interface CliContext {
 
 export interface Command<S extends FlagSpecs = FlagSpecs> {
   name: string;
+  /** Other names, used inside a command group ("image ls" for "images"). */
+  aliases?: string[];
+  /** A group ("image") dispatches to these instead of running itself. */
+  subcommands?: Command[];
   usage: string;
   summary: string;
   flags: S;

@@ -28,8 +28,11 @@ export function parseEngineHost(url: string): EngineEndpoint {
 }
 
 export interface RequestOptions {
-  query?: Record<string, string | undefined>;
+  /** Query parameters; a list repeats the parameter (names=a&names=b). */
+  query?: Record<string, string | string[] | undefined>;
   body?: unknown;
+  /** A raw body streamed with chunked encoding (tar uploads). */
+  bodyStream?: NodeJS.ReadableStream;
   headers?: Record<string, string>;
 }
 
@@ -111,7 +114,10 @@ export class EngineClient {
 
   private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) search.append(key, value);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) search.append(key, one);
+    }
     const query = search.toString();
     const headers: Record<string, string> = { 'User-Agent': this.options.userAgent, ...options.headers };
     let payload: string | undefined;
@@ -119,6 +125,9 @@ export class EngineClient {
       payload = JSON.stringify(options.body);
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
+    } else if (options.bodyStream) {
+      headers['Content-Type'] ??= 'application/x-tar';
+      headers['Transfer-Encoding'] = 'chunked';
     } else if (method === 'POST' || method === 'PUT') {
       headers['Content-Length'] = '0';
     }
@@ -141,7 +150,12 @@ export class EngineClient {
           reject(err);
         }
       });
-      req.end(payload);
+      if (options.bodyStream) {
+        options.bodyStream.on('error', (err) => req.destroy(err));
+        options.bodyStream.pipe(req);
+      } else {
+        req.end(payload);
+      }
     });
   }
 }

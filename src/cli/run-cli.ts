@@ -8,6 +8,12 @@ import type { CliContext, Command } from './command.js';
 import { versionCommand } from './commands/version.js';
 import { infoCommand } from './commands/info.js';
 import { eventsCommand } from './commands/events.js';
+import { imageListCommand } from './commands/image/image-list.js';
+import { imageImportCommand } from './commands/image/image-import.js';
+import { imageLoadCommand, imageSaveCommand } from './commands/image/image-load-save.js';
+import { imageTagCommand, imageRemoveCommand } from './commands/image/image-tag-rm.js';
+import { historyCommand, imageInspectCommand, inspectCommand } from './commands/image/image-inspect-history.js';
+import { imagePruneCommand } from './commands/image/image-prune.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -19,7 +25,36 @@ const GLOBAL_FLAGS = {
   help: { type: 'bool', usage: 'Print usage' },
 } satisfies FlagSpecs;
 
-const COMMANDS: Command[] = [eventsCommand, infoCommand, versionCommand];
+const imageGroup: Command = {
+  name: 'image',
+  usage: 'berth image COMMAND',
+  summary: 'Manage images',
+  flags: {},
+  subcommands: [historyCommand, imageImportCommand, imageInspectCommand, imageLoadCommand, imageListCommand, imagePruneCommand, imageRemoveCommand, imageSaveCommand, imageTagCommand],
+  run: async () => 0,
+};
+
+const COMMANDS: Command[] = [
+  eventsCommand,
+  historyCommand,
+  imageGroup,
+  imageListCommand,
+  imageImportCommand,
+  infoCommand,
+  inspectCommand,
+  imageLoadCommand,
+  imageRemoveCommand,
+  imageSaveCommand,
+  imageTagCommand,
+  versionCommand,
+];
+
+function groupUsage(group: Command): string {
+  const subs = group.subcommands ?? [];
+  const names = subs.map((c) => (c === imageListCommand ? 'ls' : c === imageRemoveCommand ? 'rm' : c.name));
+  const width = Math.max(...names.map((n) => n.length));
+  return [`Usage:  ${group.usage}`, '', group.summary, '', 'Commands:', ...subs.map((c, i) => `  ${names[i]!.padEnd(width)}   ${c.summary}`), '', `Run 'berth ${group.name} COMMAND --help' for more information on a command.`, ''].join('\n');
+}
 
 /** -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
 export function resolveHost(flagHosts: readonly string[], env: NodeJS.ProcessEnv): string {
@@ -46,7 +81,8 @@ function usage(): string {
 }
 
 function commandHelp(command: Command): string {
-  return `Usage:  ${command.usage}\n\n${command.summary}\n\nOptions:\n${formatFlagHelp(command.flags)}\n`;
+  const options = formatFlagHelp(command.flags);
+  return `Usage:  ${command.usage}\n\n${command.summary}\n${options ? `\nOptions:\n${options}\n` : ''}`;
 }
 
 const systemClock: Clock = { nowMs: () => Date.now(), nowNs: () => BigInt(Date.now()) * 1_000_000n };
@@ -65,9 +101,20 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
       process.stdout.write(usage());
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
+    let command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new CliError(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information`, 1);
     commandPath = `berth ${command.name}`;
+    if (command.subcommands) {
+      const group = command;
+      const subName = rest.shift();
+      if (subName === undefined || subName === '--help' || subName === 'help') {
+        process.stdout.write(groupUsage(group));
+        return 0;
+      }
+      command = group.subcommands!.find((c) => c.name === subName || c.aliases?.includes(subName));
+      if (!command) throw new CliError(`berth: unknown command: berth ${group.name} ${subName}\n\nRun 'berth ${group.name} --help' for more information`, 1);
+      commandPath = `berth ${group.name} ${subName}`;
+    }
     const helpRequested = rest.includes('--help') && (command.interspersed !== false || rest.indexOf('--help') < rest.findIndex((a) => !a.startsWith('-')));
     if (helpRequested) {
       process.stdout.write(commandHelp(command));

@@ -12,6 +12,10 @@ import { detectRuntimes } from '../runtime/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { readBuildInfo } from '../lib/build-info.js';
+import { join } from 'node:path';
+import { LocalContentStore } from '../content/index.js';
+import { OverlaySnapshotter } from '../snapshots/index.js';
+import { ImageService, ImageStore } from '../images/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
@@ -57,12 +61,28 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
 
     const events = new EventBus(deps.clock);
     const build = readBuildInfo();
+    const [content, snapshotter, imageStore] = await Promise.all([
+      LocalContentStore.open(join(config.dataRoot, 'content')),
+      OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner),
+      ImageStore.open(join(config.dataRoot, 'images')),
+    ]);
+    const images = new ImageService({
+      content,
+      snapshotter,
+      store: imageStore,
+      clock: deps.clock,
+      publish: (event) => events.publish(event),
+      platform: { os: 'linux', architecture: host.goArch },
+      // No containers exist yet in this build: nothing uses an image or a layer chain.
+      usage: { containersUsing: () => [], chainsInUse: () => [] },
+    });
+    await images.start();
     const system = new SystemService({
       build,
       host,
       runtimes,
-      // No container or image store exists yet in this build: the counts are truly zero.
-      inventory: { containerCounts: () => ({ running: 0, paused: 0, stopped: 0 }), imageCount: () => 0 },
+      // No container store exists yet in this build: the container counts are truly zero.
+      inventory: { containerCounts: () => ({ running: 0, paused: 0, stopped: 0 }), imageCount: () => images.count() },
       engineId,
       dataRoot: config.dataRoot,
       debug: config.debug,
@@ -79,6 +99,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           info: () => system.info(),
           subscribeEvents: (subscription) => events.subscribe(subscription),
         },
+        images,
       },
       { logger, serverHeader: `Berth/${build.version} (linux)` },
     );

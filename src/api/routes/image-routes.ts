@@ -1,0 +1,116 @@
+/** /images/... and the images part of /system/df. Image names contain "/" and ":", so the
+ * per-image routes match the suffix from the right. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../lib/errors.js';
+import { boolParam, filtersParam, singleParam } from '../query.js';
+import { withProgressStream } from '../progress-stream.js';
+import type { ImageBackend } from './image-backend.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+function listParam(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return value === undefined ? [] : [String(value)];
+}
+
+async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Promise<void> {
+  // Pull the first chunk before answering, so an error still becomes a proper HTTP status.
+  const first = await chunks.next();
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  let aborted = false;
+  res.on('close', () => (aborted = true));
+  try {
+    if (!first.done) res.write(first.value);
+    for await (const chunk of chunks) {
+      if (aborted) break;
+      if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    }
+    res.end();
+  } catch (err) {
+    reply.log.error({ err }, 'image export failed midway');
+    res.destroy(err as Error);
+  }
+}
+
+export function registerImageRoutes(app: FastifyInstance, images: ImageBackend): void {
+  app.post('/images/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const q = req.query;
+    const fromImage = singleParam(q['fromImage']);
+    const fromSrc = singleParam(q['fromSrc']);
+    if (fromImage) throw new NotImplementedError('pulling images from a registry is not implemented in berth yet; use `berth load` or `berth import`');
+    if (!fromSrc) throw new InvalidArgumentError('fromImage or fromSrc is required');
+    if (fromSrc !== '-') throw new NotImplementedError(`importing from a URL (${fromSrc}) is not supported yet; download it and import the file`);
+    const repo = singleParam(q['repo']);
+    const tag = singleParam(q['tag']);
+    images.checkImportTarget(repo, tag);
+    await withProgressStream(reply, async (out) => {
+      const id = await images.importImage(req.raw, {
+        repo,
+        tag,
+        message: singleParam(q['message']),
+        changes: listParam(q['changes']),
+        source: '-',
+      });
+      await out.send({ status: id });
+    });
+  });
+
+  app.post('/images/load', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    await withProgressStream(reply, async (out) => {
+      for (const image of await images.load(req.raw)) {
+        if (image.tags.length === 0) await out.send({ stream: `Loaded image ID: ${image.id}\n` });
+        for (const tag of image.tags) await out.send({ stream: `Loaded image: ${tag}\n` });
+      }
+    });
+  });
+
+  app.get('/images/get', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const names = listParam(req.query['names']);
+    if (names.length === 0) throw new InvalidArgumentError('no images given: pass names=');
+    await sendTar(reply, images.save(names));
+  });
+
+  app.get('/images/json', async (req: FastifyRequest<{ Querystring: Query }>) => {
+    const filters = filtersParam(req.query['filters'], ['dangling', 'label', 'reference', 'before', 'since', 'until']);
+    return images.list({ filters, sharedSize: boolParam(req.query['shared-size']) });
+  });
+
+  app.post('/images/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+    return images.prune(filtersParam(req.query['filters'], ['dangling', 'label', 'label!', 'until']));
+  });
+
+  app.get('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>, reply) => {
+    const rest = req.params['*'];
+    const suffix = /^(.+)\/(json|history|get)$/.exec(rest);
+    if (!suffix) throw new NotFoundError('page not found');
+    const [, name, action] = suffix;
+    if (action === 'json') return images.inspect(name!);
+    if (action === 'history') return images.history(name!);
+    await sendTar(reply, images.save([name!]));
+    return reply;
+  });
+
+  app.post('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>, reply) => {
+    const rest = req.params['*'];
+    const tag = /^(.+)\/tag$/.exec(rest);
+    if (tag) {
+      const repo = singleParam(req.query['repo']);
+      if (!repo) throw new InvalidArgumentError('repository name must have at least one component');
+      await images.tag(tag[1]!, repo, singleParam(req.query['tag']));
+      return reply.code(201).send();
+    }
+    if (/^(.+)\/push$/.test(rest)) throw new NotImplementedError('pushing images is not implemented in berth yet');
+    throw new NotFoundError('page not found');
+  });
+
+  app.delete('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>) => {
+    return images.remove(req.params['*'], { force: boolParam(req.query['force']) });
+  });
+
+  app.get('/system/df', async () => {
+    const usage = images.diskUsage();
+    return { LayersSize: usage.LayersSize, Images: usage.Images, Containers: [], Volumes: [], BuildCache: [] };
+  });
+}

@@ -1,0 +1,425 @@
+/**
+ * The image service: import, load, save, tag, remove, prune, list and inspect, over the content
+ * store (blobs), the snapshotter (unpacked layers) and the image store (records and tags). Every
+ * change runs under one lock, and blobs and layers that no image uses are collected afterwards.
+ */
+import type { Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import type { LocalContentStore } from '../content/index.js';
+import type { Digest } from '../content/digest.js';
+import type { Snapshotter } from '../snapshots/index.js';
+import { chainIds } from '../snapshots/index.js';
+import type { Clock } from '../lib/clock.js';
+import { Mutex } from '../lib/keyed-mutex.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
+import { detectCompression } from '../archive/compression.js';
+import { MediaTypes, ociLayerMediaType, parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../oci/index.js';
+import type { NewEvent } from '../events/index.js';
+import { ImageStore } from './image-store.js';
+import type { ImageRecord } from './image-record.js';
+import { applyChanges } from './image-changes.js';
+import { readImageArchive, type ArchiveImage } from './image-load.js';
+import { writeImageArchive, type SaveItem } from './image-save.js';
+import { familiarReference, parseNormalizedReference, repositoryName, withDefaultTag, assertValidTag, type ImageReference } from './reference.js';
+import { toHistory, toImageInspect, toImageSummary, createdSeconds, type HistoryItem, type ImageInspect, type ImageSummary } from './image-json.js';
+import { LIST_FILTER_KEYS, PRUNE_FILTER_KEYS, danglingFilter, matchesLabels, matchingTags, parseUntil, type FilterMap } from './image-filters.js';
+
+/** Which containers use an image (the container service provides it). */
+export interface ImageUsage {
+  containersUsing(imageId: Digest): { id: string; running: boolean }[];
+  /** Layer chains that writable snapshots stand on. */
+  chainsInUse(): Digest[];
+}
+
+export interface ImageServiceDeps {
+  content: LocalContentStore;
+  snapshotter: Snapshotter;
+  store: ImageStore;
+  clock: Clock;
+  publish: (event: NewEvent) => void;
+  platform: Platform;
+  usage: ImageUsage;
+}
+
+export type DeleteItem = { Untagged: string } | { Deleted: string };
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  message?: string;
+  changes: string[];
+  /** What the history says the layer came from ("-" for the request body). */
+  source: string;
+}
+
+export interface LoadedImage {
+  id: Digest;
+  tags: string[];
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+export class ImageService {
+  private readonly lock = new Mutex();
+  private readonly configs = new Map<Digest, ImageConfig>();
+
+  constructor(private readonly deps: ImageServiceDeps) {}
+
+  /** Loads every image config into memory so listing needs no disk reads. */
+  async start(): Promise<void> {
+    for (const record of this.deps.store.all()) this.configs.set(record.id, parseImageConfig(await this.deps.content.readBytes(record.id)));
+    await this.lock.run(() => this.collectGarbage());
+  }
+
+  count(): number {
+    return this.deps.store.all().length;
+  }
+
+  private config(id: Digest): ImageConfig {
+    const config = this.configs.get(id);
+    if (!config) throw new NotFoundError(`No such image: ${id}`);
+    return config;
+  }
+
+  private nowIso(): string {
+    return new Date(this.deps.clock.nowMs()).toISOString();
+  }
+
+  /** Parses `repo` (which may carry a tag, as the docker CLI sends it) and `tag`. */
+  private targetReference(repo: string | undefined, tag: string | undefined): ImageReference | undefined {
+    if (!repo) return undefined;
+    const ref = parseNormalizedReference(repo);
+    if (ref.digest) throw new InvalidArgumentError('cannot import or tag to a digest reference');
+    if (tag) {
+      assertValidTag(tag);
+      return { ...ref, tag };
+    }
+    return withDefaultTag(ref);
+  }
+
+  /** Throws the 400 a bad repo/tag gets, before the caller reads the upload. */
+  checkImportTarget(repo: string | undefined, tag: string | undefined): void {
+    this.targetReference(repo, tag);
+  }
+
+  /** `docker import`: one layer from a tar (plain, gzip or zstd), a config from `changes`. */
+  async importImage(source: Readable, options: ImportOptions): Promise<Digest> {
+    const target = this.targetReference(options.repo, options.tag);
+    const changedConfig = applyChanges({}, options.changes);
+    return this.lock.run(async () => {
+      try {
+        const blob = await this.deps.content.ingest(source);
+        const compression = await this.blobCompression(blob.digest);
+        const layer = await this.deps.snapshotter.applyLayer(undefined, this.deps.content.readStream(blob.digest));
+        const created = this.nowIso();
+        const comment = options.message || `Imported from ${options.source}`;
+        const config: ImageConfig = {
+          architecture: this.deps.platform.architecture,
+          os: this.deps.platform.os,
+          ...(this.deps.platform.variant ? { variant: this.deps.platform.variant } : {}),
+          created,
+          config: changedConfig,
+          rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+          history: [{ created, created_by: '', comment }],
+          ...(options.message ? { comment: options.message } : {}),
+        };
+        const layerDescriptor: Descriptor = { mediaType: ociLayerMediaType(compression), digest: blob.digest, size: blob.size };
+        const record = await this.register(Buffer.from(JSON.stringify(config)), [layerDescriptor], undefined);
+        if (target) await this.setTag(target, record.id);
+        this.deps.publish({ Type: 'image', Action: 'import', Actor: { ID: record.id, Attributes: target ? { name: familiarReference(target) } : {} } });
+        return record.id;
+      } catch (err) {
+        await this.collectGarbage();
+        throw err;
+      }
+    });
+  }
+
+  private async blobCompression(digest: Digest): Promise<'gzip' | 'zstd' | 'none'> {
+    const handle = await open(this.deps.content.path(digest), 'r');
+    try {
+      const head = Buffer.alloc(6);
+      await handle.read(head, 0, 6, 0);
+      if (head.subarray(0, 3).toString('latin1') === 'BZh') throw new InvalidArgumentError('bzip2-compressed archives are not supported: decompress it first, or use gzip or zstd');
+      if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) throw new InvalidArgumentError('xz-compressed archives are not supported: decompress it first, or use gzip or zstd');
+      return detectCompression(head);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Stores config and manifest blobs, unpacks the layers (verifying each against the config's
+   * DiffIDs) and writes the image record.
+   */
+  private async register(configBytes: Buffer, layers: Descriptor[], manifest: Descriptor | undefined): Promise<ImageRecord> {
+    const config = parseImageConfig(configBytes);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== layers.length) {
+      throw new InvalidArgumentError(`invalid image: the config lists ${diffIds.length} layers but ${layers.length} were given`);
+    }
+    const configBlob = await this.deps.content.putBytes(configBytes);
+    let parent: Digest | undefined;
+    let size = 0;
+    for (const [i, layer] of layers.entries()) {
+      const info = await this.deps.snapshotter.applyLayer(parent, this.deps.content.readStream(layer.digest), diffIds[i]);
+      parent = info.chainId;
+      size += info.size;
+    }
+    let manifestDescriptor = manifest;
+    if (!manifestDescriptor) {
+      const document: ImageManifest = {
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociManifest,
+        config: { mediaType: MediaTypes.ociConfig, digest: configBlob.digest, size: configBlob.size },
+        layers,
+      };
+      const bytes = Buffer.from(JSON.stringify(document));
+      const blob = await this.deps.content.putBytes(bytes);
+      manifestDescriptor = { mediaType: MediaTypes.ociManifest, digest: blob.digest, size: blob.size };
+    }
+    const existing = this.deps.store.get(configBlob.digest);
+    const record: ImageRecord = {
+      id: configBlob.digest,
+      manifest: { mediaType: manifestDescriptor.mediaType, digest: manifestDescriptor.digest, size: manifestDescriptor.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      diffIds,
+      size,
+      addedAt: existing?.addedAt ?? this.nowIso(),
+      lastTagTime: existing?.lastTagTime,
+      repoDigests: existing?.repoDigests ?? [],
+    };
+    await this.deps.store.put(record);
+    this.configs.set(record.id, config);
+    return record;
+  }
+
+  private async setTag(ref: ImageReference, id: Digest): Promise<void> {
+    await this.deps.store.tag(ref, id);
+    const record = this.deps.store.get(id);
+    if (record) await this.deps.store.put({ ...record, lastTagTime: this.nowIso() });
+  }
+
+  /** `docker load`: every image in a docker-archive or OCI layout tar. */
+  async load(source: Readable): Promise<LoadedImage[]> {
+    return this.lock.run(async () => {
+      try {
+        const found = await readImageArchive(source, this.deps.content, this.deps.platform);
+        const loaded: LoadedImage[] = [];
+        for (const image of found) loaded.push(await this.registerArchiveImage(image));
+        return loaded;
+      } catch (err) {
+        await this.collectGarbage();
+        throw err;
+      }
+    });
+  }
+
+  private async registerArchiveImage(image: ArchiveImage): Promise<LoadedImage> {
+    const configBytes = await this.deps.content.readBytes(image.config);
+    let layers: Descriptor[];
+    if (image.manifest) {
+      layers = parseManifest(await this.deps.content.readBytes(image.manifest.digest)).layers;
+    } else {
+      layers = [];
+      for (const digest of image.layers) {
+        const { size } = await this.deps.content.info(digest);
+        layers.push({ mediaType: ociLayerMediaType(await this.blobCompression(digest)), digest, size });
+      }
+    }
+    const references = image.names.map((name) => withDefaultTag(parseNormalizedReference(name)));
+    const record = await this.register(configBytes, layers, image.manifest);
+    for (const ref of references) await this.setTag(ref, record.id);
+    const tags = references.map(familiarReference);
+    this.deps.publish({ Type: 'image', Action: 'load', Actor: { ID: record.id, Attributes: tags[0] ? { name: tags[0] } : {} } });
+    return { id: record.id, tags };
+  }
+
+  /** `docker save`: resolves every name first (404 before any byte), then streams the archive. */
+  save(terms: readonly string[]): AsyncGenerator<Buffer> {
+    const items: SaveItem[] = [];
+    for (const term of terms) {
+      const { record, reference } = this.deps.store.resolve(term);
+      const item = items.find((i) => i.record.id === record.id) ?? (items.push({ record, references: [] }), items[items.length - 1]!);
+      if (reference && !item.references.some((r) => r.tag === reference.tag && repositoryName(r) === repositoryName(reference))) item.references.push(reference);
+    }
+    return writeImageArchive(items, this.deps.content);
+  }
+
+  async tag(source: string, repo: string, tag: string | undefined): Promise<void> {
+    const { record } = this.deps.store.resolve(source);
+    const target = this.targetReference(repo, tag);
+    if (!target) throw new InvalidArgumentError('repository name must have at least one component');
+    await this.lock.run(async () => {
+      await this.setTag(target, record.id);
+      this.deps.publish({ Type: 'image', Action: 'tag', Actor: { ID: record.id, Attributes: { name: familiarReference(target) } } });
+    });
+  }
+
+  inspect(term: string): ImageInspect {
+    const { record } = this.deps.store.resolve(term);
+    const lowerChain = chainIds(record.diffIds);
+    return toImageInspect(record, this.config(record.id), this.deps.store.repoTags(record.id), {
+      TopLayer: lowerChain[lowerChain.length - 1] ?? '',
+    });
+  }
+
+  history(term: string): HistoryItem[] {
+    const { record } = this.deps.store.resolve(term);
+    const sizes = chainIds(record.diffIds).map((chain) => this.deps.snapshotter.layer(chain)?.size ?? 0);
+    return toHistory(record, this.config(record.id), this.deps.store.repoTags(record.id), sizes);
+  }
+
+  list(options: { filters: FilterMap; sharedSize: boolean }): ImageSummary[] {
+    for (const key of options.filters.keys()) if (!(LIST_FILTER_KEYS as readonly string[]).includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+    const dangling = danglingFilter(options.filters);
+    const created = (term: string) => createdSeconds(this.config(this.deps.store.resolve(term).record.id));
+    const before = options.filters.get('before')?.map(created);
+    const since = options.filters.get('since')?.map(created);
+    const until = options.filters.get('until')?.map((u) => parseUntil(u, this.deps.clock.nowMs()) / 1000);
+    const patterns = options.filters.get('reference') ?? [];
+    const chainUse = new Map<Digest, number>();
+    if (options.sharedSize) {
+      for (const record of this.deps.store.all()) for (const chain of chainIds(record.diffIds)) chainUse.set(chain, (chainUse.get(chain) ?? 0) + 1);
+    }
+    const summaries: ImageSummary[] = [];
+    for (const record of this.deps.store.all()) {
+      const config = this.config(record.id);
+      let tags = this.deps.store.repoTags(record.id);
+      const createdAt = createdSeconds(config);
+      if (dangling !== undefined && (tags.length === 0) !== dangling) continue;
+      if (!matchesLabels(config, options.filters)) continue;
+      if (before && !before.every((b) => createdAt < b)) continue;
+      if (since && !since.every((s) => createdAt > s)) continue;
+      if (until && !until.every((u) => createdAt < u)) continue;
+      if (patterns.length) {
+        tags = matchingTags(tags, patterns);
+        if (tags.length === 0) continue;
+      }
+      const sharedSize = options.sharedSize
+        ? chainIds(record.diffIds).reduce((sum, chain) => sum + ((chainUse.get(chain) ?? 0) > 1 ? (this.deps.snapshotter.layer(chain)?.size ?? 0) : 0), 0)
+        : -1;
+      const containers = this.deps.usage.containersUsing(record.id).length;
+      summaries.push(toImageSummary(record, config, tags, { sharedSize, containers }));
+    }
+    return summaries.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
+  }
+
+  /** `docker rmi`: untag by name, delete by ID, with Docker's conflicts. */
+  async remove(term: string, options: { force: boolean }): Promise<DeleteItem[]> {
+    return this.lock.run(async () => {
+      const { record, reference } = this.deps.store.resolve(term);
+      // Docker's rule: a term that is a prefix of the ID deletes by ID, anything else untags by name.
+      const byName = reference !== undefined && !(record.id.startsWith(term) || record.id.slice('sha256:'.length).startsWith(term));
+      const refs = this.deps.store.referencesOf(record.id);
+      const users = this.deps.usage.containersUsing(record.id);
+      const running = users.find((u) => u.running);
+      const items: DeleteItem[] = [];
+      const untag = async (ref: ImageReference) => {
+        await this.deps.store.untag(ref);
+        items.push({ Untagged: familiarReference(ref) });
+        this.deps.publish({ Type: 'image', Action: 'untag', Actor: { ID: record.id, Attributes: { name: familiarReference(ref) } } });
+      };
+      if (byName && reference) {
+        if (refs.length === 1 && users.length > 0 && !options.force) {
+          throw new ConflictError(`conflict: unable to remove repository reference "${term}" (must force) - container ${short(users[0]!.id)} is using its referenced image ${short(record.id)}`);
+        }
+        await untag(reference);
+        if (refs.length > 1 || users.length > 0) return items;
+      } else {
+        if (refs.length > 1 && !options.force) {
+          throw new ConflictError(`conflict: unable to delete ${short(record.id)} (must be forced) - image is referenced in multiple repositories`);
+        }
+        if (running) throw new ConflictError(`conflict: unable to delete ${short(record.id)} (cannot be forced) - image is being used by running container ${short(running.id)}`);
+        if (users.length > 0 && !options.force) {
+          throw new ConflictError(`conflict: unable to delete ${short(record.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.id)}`);
+        }
+        for (const ref of refs) await untag(parseNormalizedReference(ref));
+        if (users.length > 0) return items;
+      }
+      items.push(...(await this.deleteImage(record.id)));
+      return items;
+    });
+  }
+
+  private async deleteImage(id: Digest): Promise<DeleteItem[]> {
+    await this.deps.store.remove(id);
+    this.configs.delete(id);
+    this.deps.publish({ Type: 'image', Action: 'delete', Actor: { ID: id, Attributes: {} } });
+    const freed = await this.collectGarbage();
+    return [{ Deleted: id }, ...freed.layers.map((chain) => ({ Deleted: chain }))];
+  }
+
+  /** `docker image prune`: dangling images, or with dangling=false every image no container uses. */
+  async prune(filters: FilterMap): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
+    for (const key of filters.keys()) if (!(PRUNE_FILTER_KEYS as readonly string[]).includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+    const danglingOnly = danglingFilter(filters) ?? true;
+    const until = filters.get('until')?.map((u) => parseUntil(u, this.deps.clock.nowMs()) / 1000);
+    return this.lock.run(async () => {
+      const deleted: DeleteItem[] = [];
+      let reclaimed = 0;
+      for (const record of this.deps.store.all()) {
+        const config = this.config(record.id);
+        const refs = this.deps.store.referencesOf(record.id);
+        if (danglingOnly && refs.length > 0) continue;
+        if (this.deps.usage.containersUsing(record.id).length > 0) continue;
+        if (!matchesLabels(config, filters)) continue;
+        if (until && !until.every((u) => createdSeconds(config) < u)) continue;
+        for (const ref of refs) {
+          await this.deps.store.untag(parseNormalizedReference(ref));
+          deleted.push({ Untagged: familiarReference(parseNormalizedReference(ref)) });
+        }
+        await this.deps.store.remove(record.id);
+        this.configs.delete(record.id);
+        this.deps.publish({ Type: 'image', Action: 'delete', Actor: { ID: record.id, Attributes: {} } });
+        deleted.push({ Deleted: record.id });
+      }
+      const freed = await this.collectGarbage();
+      reclaimed += freed.bytes;
+      deleted.push(...freed.layers.map((chain) => ({ Deleted: chain })));
+      return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+    });
+  }
+
+  /** The images part of `GET /system/df`. */
+  diskUsage(): { LayersSize: number; Images: ImageSummary[] } {
+    const layersSize = this.deps.snapshotter.layers().reduce((sum, layer) => sum + layer.size, 0);
+    return { LayersSize: layersSize, Images: this.list({ filters: new Map(), sharedSize: true }).map((i) => ({ ...i, Containers: Math.max(0, i.Containers) })) };
+  }
+
+  /** Removes blobs and layers that no image (and no snapshot) uses. Call under the lock. */
+  private async collectGarbage(): Promise<{ layers: Digest[]; bytes: number }> {
+    const blobs = new Set<Digest>();
+    const chains = new Set<Digest>(this.deps.usage.chainsInUse());
+    for (const record of this.deps.store.all()) {
+      blobs.add(record.id);
+      blobs.add(record.manifest.digest);
+      for (const layer of record.layers) blobs.add(layer.digest);
+      for (const chain of chainIds(record.diffIds)) chains.add(chain);
+    }
+    // A chain in use keeps its parents.
+    for (const chain of [...chains]) {
+      let parent = this.deps.snapshotter.layer(chain)?.parent;
+      while (parent && !chains.has(parent)) {
+        chains.add(parent);
+        parent = this.deps.snapshotter.layer(parent)?.parent;
+      }
+    }
+    const depth = (chain: Digest): number => {
+      let n = 0;
+      for (let p = this.deps.snapshotter.layer(chain)?.parent; p; p = this.deps.snapshotter.layer(p)?.parent) n++;
+      return n;
+    };
+    const doomed = this.deps.snapshotter.layers().filter((l) => !chains.has(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    let bytes = 0;
+    for (const layer of doomed) {
+      await this.deps.snapshotter.removeLayer(layer.chainId);
+      bytes += layer.size;
+    }
+    for (const blob of await this.deps.content.list()) {
+      if (!blobs.has(blob.digest)) await this.deps.content.delete(blob.digest);
+    }
+    return { layers: doomed.map((l) => l.chainId), bytes };
+  }
+}
+
