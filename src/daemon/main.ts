@@ -35,6 +35,18 @@ async function main(argv: string[]): Promise<number> {
     process.exit(1);
   });
 
+  // Signals are handled from the start: one that arrives while the engine is still starting
+  // stops it as soon as it is up, never kills it halfway.
+  let stopRequested: NodeJS.Signals | undefined;
+  let onStopRequest: ((signal: NodeJS.Signals) => void) | undefined;
+  const handleSignal = (signal: NodeJS.Signals) => {
+    if (onStopRequest) onStopRequest(signal);
+    else stopRequested ??= signal;
+  };
+  process.on('SIGTERM', handleSignal);
+  process.on('SIGINT', handleSignal);
+  process.on('SIGHUP', () => logger.info('SIGHUP: configuration reload is not supported yet; restart berthd to apply changes'));
+
   let engine;
   try {
     engine = await startEngine(config, {
@@ -53,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const running = engine;
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const shutdown = (signal: NodeJS.Signals) => {
+    onStopRequest = (signal) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting at once');
         resolve(1);
@@ -72,9 +84,7 @@ async function main(argv: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
-    process.on('SIGHUP', () => logger.info('SIGHUP: configuration reload is not supported yet; restart berthd to apply changes'));
+    if (stopRequested) onStopRequest(stopRequested);
   });
 }
 
