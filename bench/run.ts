@@ -4,6 +4,7 @@
  * yet are reported as such.
  */
 import { measureBerthdStart } from './daemon-start.js';
+import { benchLayerUnpack } from './layer-unpack.js';
 import { formatMs, summarize } from './stats.js';
 
 interface Scenario {
@@ -25,6 +26,11 @@ const SCENARIOS: Scenario[] = [
       const summary = summarize(samples);
       return `berth   ${formatMs(summary)}   ${summary.median <= 300 ? 'within' : 'OVER'} the 300 ms target`;
     },
+  },
+  {
+    name: 'layer-unpack',
+    describe: 'unpack a generated 200 MB, 20,000-file, 5-layer gzip image; berth vs GNU tar -xzf (target: at most 1.2x)',
+    run: (runs) => benchLayerUnpack(Math.min(runs, 5)),
   },
   { name: 'run-rm', describe: 'run --rm IMG true', pending: 'containers are not implemented yet' },
   { name: 'run-d', describe: 'run -d IMG sleep', pending: 'containers are not implemented yet' },

@@ -43,7 +43,8 @@ export async function openDecompressed(source: Readable, zstdPath = 'zstd'): Pro
   );
   if (compression === 'none') return { compression, stream: replay };
   if (compression === 'gzip') {
-    const gunzip = createGunzip();
+    // Large output chunks: with the default 16 KiB, per-chunk overhead costs several times the inflate itself.
+    const gunzip = createGunzip({ chunkSize: 512 * 1024 });
     const out = new PassThrough();
     replay.on('error', (err) => out.destroy(err));
     gunzip.on('error', (err) => out.destroy(new InvalidArgumentError(`corrupt or truncated gzip data: ${err.message}`, { cause: err })));

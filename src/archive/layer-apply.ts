@@ -34,8 +34,11 @@ export interface LayerApplyOptions {
   tarPath?: string;
 }
 
-function write(stream: Writable, data: Buffer): Promise<void> | undefined {
-  if (stream.write(data)) return undefined;
+/** Up to this much may wait in Node for the pipe, so berth keeps decompressing while tar writes. */
+const MAX_QUEUED = 8 * 1024 * 1024;
+
+function write(stream: Writable, data: Buffer): Promise<void> {
+  if (stream.write(data) || stream.writableLength < MAX_QUEUED) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = () => { stream.off('drain', onDrain); stream.off('error', onError); stream.off('close', onClose); };
     const onDrain = () => { cleanup(); resolve(); };
@@ -45,6 +48,31 @@ function write(stream: Writable, data: Buffer): Promise<void> | undefined {
     stream.on('error', onError);
     stream.on('close', onClose);
   });
+}
+
+/**
+ * Gathers small pieces (headers, padding, small files) into large writes: one pipe write per
+ * piece costs more than the extraction itself for layers of many small files.
+ */
+class BatchedWriter {
+  private pieces: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly stream: Writable, private readonly limit = 256 * 1024) {}
+
+  async push(piece: Buffer): Promise<void> {
+    this.pieces.push(piece);
+    this.size += piece.length;
+    if (this.size >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.size === 0) return;
+    const data = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.size);
+    this.pieces = [];
+    this.size = 0;
+    await write(this.stream, data);
+  }
 }
 
 /** Applies the layer in `source` to `target` (an existing, empty directory). */
@@ -71,6 +99,7 @@ export async function applyLayer(source: Readable, target: string, options: Laye
     tar.on('close', (code) => resolve(code ?? -1));
   });
 
+  const out = new BatchedWriter(tar.stdin);
   const guard = new SymlinkGuard();
   const opaqueDirs: string[] = [];
   let size = 0;
@@ -80,7 +109,7 @@ export async function applyLayer(source: Readable, target: string, options: Laye
       const header = entry.header;
       const path = cleanEntryPath(header.name);
       if (path === '') {
-        await write(tar.stdin, encodeHeader({ ...header, name: './', xattrs: header.xattrs }));
+        await out.push(encodeHeader({ ...header, name: './', xattrs: header.xattrs }));
         continue;
       }
       guard.check(path, header.name);
@@ -96,7 +125,7 @@ export async function applyLayer(source: Readable, target: string, options: Laye
         if (hidden === '.' || hidden === '..' || hidden.startsWith('../')) throw new HostileArchiveError(`refusing whiteout "${header.name}"`);
         guard.record(hidden, false);
         const whiteout: TarHeader = { ...header, name: hidden, type: 'char', mode: 0, size: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map() };
-        await write(tar.stdin, encodeHeader(whiteout));
+        await out.push(encodeHeader(whiteout));
         entries++;
         continue;
       }
@@ -108,19 +137,18 @@ export async function applyLayer(source: Readable, target: string, options: Laye
         canonical.linkname = linkTarget;
       }
       guard.record(path, header.type === 'symlink');
-      await write(tar.stdin, encodeHeader(canonical));
+      await out.push(encodeHeader(canonical));
       if (header.type === 'file') {
-        for await (const chunk of entry.data()) {
-          const pending = write(tar.stdin, chunk);
-          if (pending) await pending;
-        }
+        // Chunks are views of the decompressed stream's buffers, which nothing writes to again.
+        for await (const chunk of entry.data()) await out.push(chunk);
         const pad = paddingFor(header.size);
-        if (pad.length) await write(tar.stdin, pad);
+        if (pad.length) await out.push(pad);
         size += header.size;
       }
       entries++;
     }
-    await write(tar.stdin, END_OF_ARCHIVE);
+    await out.push(END_OF_ARCHIVE);
+    await out.flush();
     tar.stdin.end();
     const code = await tarExit;
     if (code !== 0) throw new InvalidArgumentError(`invalid layer: tar could not extract it: ${tarErrors.trim() || `exit ${code}`}`);

@@ -37,17 +37,32 @@ function readString(block: Buffer, offset: number, length: number): string {
 }
 
 function readNumber(block: Buffer, offset: number, length: number): number {
-  const slice = block.subarray(offset, offset + length);
-  if (slice[0]! & 0x80) {
-    // base-256: big-endian two's complement with the top bit as the marker
-    let value = 0;
-    for (let i = 1; i < slice.length; i++) value = value * 256 + slice[i]!;
+  const end = offset + length;
+  if (block[offset]! & 0x80) {
+    // base-256: big-endian, the top bit of the first byte is the marker
+    let value = block[offset]! & 0x7f;
+    for (let i = offset + 1; i < end; i++) value = value * 256 + block[i]!;
     return value;
   }
-  const text = slice.toString('latin1').replace(/\0.*$/s, '').trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`invalid number field "${text}"`);
-  return Number.parseInt(text, 8);
+  // Octal digits, optionally surrounded by spaces and ended by NUL or space (a byte loop: this
+  // runs several times for every entry of every layer).
+  let i = offset;
+  while (i < end && block[i] === 0x20) i++;
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = block[i]!;
+    if (c >= 0x30 && c <= 0x37) {
+      value = value * 8 + (c - 0x30);
+      digits++;
+    } else if (c === 0 || c === 0x20) {
+      break;
+    } else {
+      throw new TarFormatError(`invalid number field in a tar header`);
+    }
+  }
+  for (; i < end; i++) if (block[i] !== 0 && block[i] !== 0x20) throw new TarFormatError('invalid number field in a tar header');
+  return digits === 0 ? 0 : value;
 }
 
 export function isZeroBlock(block: Buffer): boolean {

@@ -83,7 +83,7 @@ export class LocalContentStore implements ContentStore {
   }
 
   readStream(digest: Digest): ReadStream {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
 
   /** A temp path inside ingest/ for callers that stage files (removed by them or at next start). */

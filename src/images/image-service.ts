@@ -159,13 +159,11 @@ export class ImageService {
       throw new InvalidArgumentError(`invalid image: the config lists ${diffIds.length} layers but ${layers.length} were given`);
     }
     const configBlob = await this.deps.content.putBytes(configBytes);
-    let parent: Digest | undefined;
-    let size = 0;
-    for (const [i, layer] of layers.entries()) {
-      const info = await this.deps.snapshotter.applyLayer(parent, this.deps.content.readStream(layer.digest), diffIds[i]);
-      parent = info.chainId;
-      size += info.size;
-    }
+    const infos = await this.deps.snapshotter.applyLayers(
+      undefined,
+      layers.map((layer, i) => ({ open: () => this.deps.content.readStream(layer.digest), diffId: diffIds[i] })),
+    );
+    const size = infos.reduce((sum, info) => sum + info.size, 0);
     let manifestDescriptor = manifest;
     if (!manifestDescriptor) {
       const document: ImageManifest = {

@@ -1,2 +1,2 @@
 export { OverlaySnapshotter } from './overlay-snapshotter.js';
-export { chainIdOf, chainIds, type LayerInfo, type Mount, type Snapshotter } from './snapshotter.js';
+export { chainIdOf, chainIds, type LayerInfo, type LayerSource, type Mount, type Snapshotter } from './snapshotter.js';

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../lib/atomic-file.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import { digestHex, type Digest } from '../content/digest.js';
-import { chainIdOf, type LayerInfo, type Mount, type Snapshotter } from './snapshotter.js';
+import { chainIdOf, type LayerInfo, type LayerSource, type Mount, type Snapshotter } from './snapshotter.js';
 
 interface LayerRecord extends LayerInfo {
   link: string;
@@ -62,34 +62,71 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async applyLayer(parent: Digest | undefined, source: Readable, expectedDiffId?: Digest): Promise<LayerInfo> {
+    let used = false;
+    const [info] = await this.applyLayers(parent, [{ open: () => ((used = true), source), diffId: expectedDiffId }]);
+    if (!used) source.resume();
+    return info!;
+  }
+
+  async applyLayers(parent: Digest | undefined, layers: readonly LayerSource[], concurrency = 3): Promise<LayerInfo[]> {
     if (parent && !this.records.has(parent)) throw new NotFoundError(`parent layer ${parent} does not exist`);
-    if (expectedDiffId) {
-      const existing = this.layer(chainIdOf(parent, expectedDiffId));
-      if (existing) {
-        source.resume();
-        return existing;
-      }
+    // Layers whose chain is already here (known DiffIDs) are not unpacked again.
+    const known: (LayerInfo | undefined)[] = [];
+    let chain = parent;
+    let chainComputable = true;
+    for (const layer of layers) {
+      chainComputable &&= layer.diffId !== undefined;
+      chain = chainComputable ? chainIdOf(chain, layer.diffId!) : undefined;
+      known.push(chain ? this.layer(chain) : undefined);
     }
-    const staging = join(this.root, 'tmp', randomBytes(8).toString('hex'));
-    await mkdir(join(staging, 'diff'), { recursive: true, mode: 0o755 });
+    const staged: ({ dir: string; diffId: Digest; size: number } | undefined)[] = new Array(layers.length);
+    const stagingDirs: string[] = [];
     try {
-      const result = await applyLayer(source, join(staging, 'diff'), { runner: this.runner });
-      if (expectedDiffId && result.diffId !== expectedDiffId) {
-        throw new FailedPreconditionError(`layer digest mismatch: expected DiffID ${expectedDiffId}, got ${result.diffId}`, { code: 'BERTH_DIGEST_MISMATCH' });
+      let next = 0;
+      const worker = async () => {
+        while (next < layers.length) {
+          const index = next++;
+          if (known[index]) continue;
+          const layer = layers[index]!;
+          const dir = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+          stagingDirs.push(dir);
+          await mkdir(join(dir, 'diff'), { recursive: true, mode: 0o755 });
+          const result = await applyLayer(layer.open(), join(dir, 'diff'), { runner: this.runner });
+          if (layer.diffId && result.diffId !== layer.diffId) {
+            throw new FailedPreconditionError(`layer digest mismatch: expected DiffID ${layer.diffId}, got ${result.diffId}`, { code: 'BERTH_DIGEST_MISMATCH' });
+          }
+          staged[index] = { dir, diffId: result.diffId, size: result.size };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, layers.length)) }, worker));
+      const infos: LayerInfo[] = [];
+      let current = parent;
+      for (const [index, stage] of staged.entries()) {
+        const ready = known[index];
+        if (ready) {
+          infos.push(ready);
+          current = ready.chainId;
+          continue;
+        }
+        current = await this.commitStaged(current, stage!);
+        infos.push(this.layer(current)!);
       }
-      const chainId = chainIdOf(parent, result.diffId);
-      const existing = this.layer(chainId);
-      if (existing) return existing;
-      const record: LayerRecord = { chainId, diffId: result.diffId, parent, size: result.size, link: newLinkName() };
-      const finalDir = join(this.root, 'layers', digestHex(chainId));
-      await writeFileAtomic(join(staging, 'layer.json'), JSON.stringify(record));
-      await rename(staging, finalDir);
-      await symlink(`../layers/${digestHex(chainId)}/diff`, join(this.root, 'l', record.link));
-      this.records.set(chainId, record);
-      return this.layer(chainId)!;
+      return infos;
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await Promise.all(stagingDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     }
+  }
+
+  /** Moves an unpacked layer into place as the child of `parent`; returns its chain ID. */
+  private async commitStaged(parent: Digest | undefined, stage: { dir: string; diffId: Digest; size: number }): Promise<Digest> {
+    const chainId = chainIdOf(parent, stage.diffId);
+    if (this.records.has(chainId)) return chainId;
+    const record: LayerRecord = { chainId, diffId: stage.diffId, parent, size: stage.size, link: newLinkName() };
+    await writeFileAtomic(join(stage.dir, 'layer.json'), JSON.stringify(record));
+    await rename(stage.dir, join(this.root, 'layers', digestHex(chainId)));
+    await symlink(`../layers/${digestHex(chainId)}/diff`, join(this.root, 'l', record.link));
+    this.records.set(chainId, record);
+    return chainId;
   }
 
   async removeLayer(chainId: Digest): Promise<void> {

@@ -10,6 +10,12 @@ export interface LayerInfo {
   size: number;
 }
 
+export interface LayerSource {
+  open(): Readable;
+  /** When known (from an image config), a layer already unpacked is not read again. */
+  diffId?: Digest;
+}
+
 export interface Mount {
   type: string;
   source: string;
@@ -21,6 +27,11 @@ export interface Mount {
 export interface Snapshotter {
   /** Unpacks a layer on top of `parent` (once: an existing chain is reused). */
   applyLayer(parent: Digest | undefined, source: Readable, expectedDiffId?: Digest): Promise<LayerInfo>;
+  /**
+   * Unpacks a chain of layers on top of `parent`, several at once (each layer's directory is
+   * independent of the others), committing them in order. Returns one LayerInfo per layer.
+   */
+  applyLayers(parent: Digest | undefined, layers: readonly LayerSource[], concurrency?: number): Promise<LayerInfo[]>;
   layer(chainId: Digest): LayerInfo | undefined;
   layers(): LayerInfo[];
   removeLayer(chainId: Digest): Promise<void>;
