@@ -125,6 +125,16 @@ export class LocalContentStore implements ContentStore {
     return this.ingest(Readable.from([Buffer.from(data)]), { digest: expected });
   }
 
+  /**
+   * Moves a file the caller has already verified (same filesystem) into the store as `digest`.
+   * Used by the registry, whose resumable uploads live outside ingest/.
+   */
+  async commitFile(path: string, digest: Digest): Promise<BlobInfo> {
+    await rename(path, this.path(digest));
+    await syncDirectory(this.blobsDir);
+    return this.info(digest);
+  }
+
   async delete(digest: Digest): Promise<void> {
     await unlink(this.path(digest)).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') throw err;
