@@ -114,7 +114,11 @@ export class RegistryAuth {
     if (need.type === 'none') return;
     const granted = claims.access.find((a) => a.type === need.type && a.name === need.name);
     const ok = granted && need.actions.every((action) => granted.actions.includes(action) || granted.actions.includes('*'));
-    if (!ok) throw new RegistryError(pullOnly && this.options.anonymousPull ? 'DENIED' : 'UNAUTHORIZED', 'insufficient scope', undefined, this.challenge(need));
+    if (!ok) {
+      // As distribution does: 401 with error="insufficient_scope", so clients ask for a new token.
+      const challenge = this.challenge(need);
+      throw new RegistryError('UNAUTHORIZED', 'insufficient scope', undefined, { 'WWW-Authenticate': `${challenge['WWW-Authenticate']},error="insufficient_scope"` });
+    }
   }
 
   /**
