@@ -5,6 +5,7 @@
  */
 import { measureBerthdStart } from './daemon-start.js';
 import { benchLayerUnpack } from './layer-unpack.js';
+import { benchRegistry } from './registry.js';
 import { formatMs, summarize } from './stats.js';
 
 interface Scenario {
@@ -31,6 +32,11 @@ const SCENARIOS: Scenario[] = [
     name: 'layer-unpack',
     describe: 'unpack a generated 200 MB, 20,000-file, 5-layer gzip image; berth vs GNU tar -xzf (target: at most 1.2x)',
     run: (runs) => benchLayerUnpack(Math.min(runs, 5)),
+  },
+  {
+    name: 'registry',
+    describe: 'berth-registry vs distribution 2.8: skopeo push, pull and 8 concurrent pulls of a 200 MB image (target: at least as fast)',
+    run: (runs) => benchRegistry(Math.min(runs, 3)),
   },
   { name: 'run-rm', describe: 'run --rm IMG true', pending: 'containers are not implemented yet' },
   { name: 'run-d', describe: 'run -d IMG sleep', pending: 'containers are not implemented yet' },

@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRequest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -16,16 +18,19 @@ const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 describe('berth-registry: OCI Distribution conformance', () => {
   let registry: TestRegistry;
+  let root: string;
   let req: (method: string, path: string, options?: { body?: Buffer | string; headers?: Record<string, string> }) => ReturnType<typeof rawRequest>;
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
   const layer = Buffer.alloc(300_000, 'layer data ');
 
   before(async () => {
-    registry = await startRegistry({ args: ['--delete'] });
+    root = await mkdtemp(join(tmpdir(), 'berth-registry-conformance-'));
+    registry = await startRegistry({ root, args: ['--delete'] });
     req = (method, path, options) => rawRequest(registry.port, method, path, options);
   });
   after(async () => {
     await registry?.cleanup();
+    await rm(root, { recursive: true, force: true });
   });
 
   const pushBlob = async (name: string, data: Buffer) => {
@@ -264,7 +269,6 @@ describe('berth-registry: OCI Distribution conformance', () => {
     const location = String((await req('POST', '/v2/conf/resume/blobs/uploads/')).headers['location']);
     await req('PATCH', location, { body: data.subarray(0, 1_000_000), headers: { 'Content-Range': '0-999999' } });
     assert.equal((await req('HEAD', `/v2/conf/resume/blobs/${sha256(data)}`)).status, 404, 'nothing visible before the upload ends');
-    const root = registry.root;
     await registry.crash();
     registry = await startRegistry({ root, port: registry.port, args: ['--delete'] });
     const status = await req('GET', location);
