@@ -12,6 +12,7 @@ import { registerSystemRoutes } from './routes/system-routes.js';
 import type { SystemBackend } from './routes/system-backend.js';
 import type { ImageBackend } from './routes/image-backend.js';
 import { registerImageRoutes } from './routes/image-routes.js';
+import type { DistributionBackend } from './routes/distribution-backend.js';
 
 /** The docker CLI shows `message` only when Content-Type is exactly application/json (no charset). */
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -21,6 +22,7 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
 export interface ApiBackends {
   system: SystemBackend;
   images?: ImageBackend;
+  distribution?: DistributionBackend;
 }
 
 export interface ApiOptions {
@@ -95,7 +97,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
 
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);
-  if (backends.images) registerImageRoutes(app, backends.images);
+  if (backends.images) registerImageRoutes(app, backends.images, backends.distribution);
   options.register?.(app, hijack);
   await app.ready();
   const requestHandler = handler;

@@ -26,6 +26,10 @@ export const DAEMON_FLAGS = {
   group: { type: 'string', short: 'G', usage: 'Group for the unix socket', default: 'berth' },
   'default-runtime': { type: 'string', usage: 'Default OCI runtime for containers (default: crun on cgroup v2, else runc)' },
   label: { type: 'strings', usage: 'Set key=value labels to the daemon' },
+  'registry-mirror': { type: 'strings', usage: 'Preferred registry mirror for Docker Hub' },
+  'insecure-registry': { type: 'strings', usage: 'Registries (host:port or CIDR) that may use plain HTTP' },
+  'max-concurrent-downloads': { type: 'int', usage: 'Maximum concurrent downloads for each pull', default: 3 },
+  'max-concurrent-uploads': { type: 'int', usage: 'Maximum concurrent uploads for each push', default: 5 },
   version: { type: 'bool', short: 'v', usage: 'Print version information and quit' },
   help: { type: 'bool', short: 'h', usage: 'Print usage' },
 } satisfies FlagSpecs;
@@ -42,6 +46,10 @@ const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
   'default-runtime': 'default-runtime',
   labels: 'label',
   runtimes: 'runtimes',
+  'registry-mirrors': 'registry-mirror',
+  'insecure-registries': 'insecure-registry',
+  'max-concurrent-downloads': 'max-concurrent-downloads',
+  'max-concurrent-uploads': 'max-concurrent-uploads',
 };
 
 export interface DaemonConfig {
@@ -58,6 +66,10 @@ export interface DaemonConfig {
   defaultRuntime?: string;
   runtimes: Record<string, { path: string }>;
   labels: string[];
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
 }
 
 export type DaemonCommand = { kind: 'run'; config: DaemonConfig } | { kind: 'version' } | { kind: 'help' };
@@ -100,6 +112,11 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
   const isString = (v: unknown): v is string => typeof v === 'string';
   const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
   const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+  const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+  const positive = (name: string, value: number) => {
+    if (value < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${value}`);
+    return value;
+  };
 
   const dataRoot = pick('data-root', parsed.flags['data-root'], isString, 'a string');
   const execRoot = pick('exec-root', parsed.flags['exec-root'], isString, 'a string');
@@ -128,6 +145,10 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
       defaultRuntime,
       runtimes,
       labels: pick('label', parsed.flags.label, isStrings, 'a list of strings'),
+      registryMirrors: pick('registry-mirror', parsed.flags['registry-mirror'], isStrings, 'a list of URLs'),
+      insecureRegistries: pick('insecure-registry', parsed.flags['insecure-registry'], isStrings, 'a list of host:port or CIDR'),
+      maxConcurrentDownloads: positive('max-concurrent-downloads', pick('max-concurrent-downloads', parsed.flags['max-concurrent-downloads'], isNumber, 'a number')),
+      maxConcurrentUploads: positive('max-concurrent-uploads', pick('max-concurrent-uploads', parsed.flags['max-concurrent-uploads'], isNumber, 'a number')),
     },
   };
 }

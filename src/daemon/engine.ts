@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { LocalContentStore } from '../content/index.js';
 import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
+import { DistributionService } from '../distribution/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
@@ -77,6 +78,23 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       usage: { containersUsing: () => [], chainsInUse: () => [] },
     });
     await images.start();
+    const distribution = new DistributionService({
+      images,
+      content,
+      snapshotter,
+      clock: deps.clock,
+      publish: (event) => events.publish(event),
+      platform: { os: 'linux', architecture: host.goArch },
+      stateDir: join(config.dataRoot, 'distribution'),
+      userAgent: `berth/${readBuildInfo().version} (linux)`,
+      config: {
+        insecureRegistries: config.insecureRegistries,
+        mirrors: config.registryMirrors,
+        maxConcurrentDownloads: config.maxConcurrentDownloads,
+        maxConcurrentUploads: config.maxConcurrentUploads,
+      },
+    });
+    await distribution.start();
     const system = new SystemService({
       build,
       host,
@@ -87,6 +105,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       dataRoot: config.dataRoot,
       debug: config.debug,
       storageDriver: 'overlayfs',
+      registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
       labels: config.labels,
       clock: deps.clock,
       eventListeners: () => events.listenerCount,
@@ -100,6 +119,17 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           subscribeEvents: (subscription) => events.subscribe(subscription),
         },
         images,
+        distribution: {
+          preparePull: async (name, options) => {
+            const resolved = await distribution.resolvePull(name, options);
+            return { run: (progress) => distribution.pull(resolved, progress) };
+          },
+          preparePush: (name, options) => {
+            const targets = distribution.pushTargets(name, options.tag);
+            return { run: (progress) => distribution.push(targets, { auth: options.auth }, progress) };
+          },
+          login: (auth) => distribution.login(auth),
+        },
       },
       { logger, serverHeader: `Berth/${build.version} (linux)` },
     );

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import type { LocalContentStore } from '../content/index.js';
 import type { Digest } from '../content/digest.js';
 import type { Snapshotter } from '../snapshots/index.js';
@@ -95,6 +96,52 @@ export class ImageService {
       return { ...ref, tag };
     }
     return withDefaultTag(ref);
+  }
+
+  /** Runs `section` while no other image change (or garbage collection) can run. */
+  exclusive<T>(section: () => Promise<T>): Promise<T> {
+    return this.lock.run(section);
+  }
+
+  /**
+   * For pulls (call inside `exclusive`): registers an image whose blobs are in the content store and
+   * whose layers are unpacked, tags it, and records the digest it was pulled by.
+   */
+  async registerPulled(configBytes: Buffer, layers: Descriptor[], manifest: Descriptor, tag: ImageReference | undefined, repoDigest: string): Promise<{ id: Digest; existed: boolean }> {
+    const existed = this.deps.store.get(`sha256:${createHash('sha256').update(configBytes).digest('hex')}`) !== undefined;
+    const record = await this.register(configBytes, layers, manifest);
+    if (tag) await this.setTag(tag, record.id);
+    await this.addRepoDigest(record.id, repoDigest);
+    return { id: record.id, existed };
+  }
+
+  async addRepoDigest(id: Digest, repoDigest: string): Promise<void> {
+    const record = this.deps.store.get(id);
+    if (!record) return;
+    // One digest per repository, as Docker keeps them: the newest replaces the older.
+    const repo = repoDigest.slice(0, repoDigest.indexOf('@'));
+    const repoDigests = [...record.repoDigests.filter((d) => !d.startsWith(`${repo}@`)), repoDigest].sort();
+    await this.deps.store.put({ ...record, repoDigests });
+  }
+
+  /** The image a push sends: its record, config bytes and every local tag in `repository`. */
+  imageForPush(term: string): { record: ImageRecord; configBytes: Promise<Buffer> } {
+    const { record } = this.deps.store.resolve(term);
+    return { record, configBytes: this.deps.content.readBytes(record.id) };
+  }
+
+  /** Full references of `repository` ("localhost:5000/app") that name images, for push -a. */
+  tagsOf(repository: string): ImageReference[] {
+    return this.deps.store
+      .all()
+      .flatMap((r) => this.deps.store.referencesOf(r.id))
+      .filter((ref) => ref.startsWith(`${repository}:`))
+      .map((ref) => parseNormalizedReference(ref));
+  }
+
+  /** Drops blobs and layers a failed pull left unreferenced (call inside `exclusive`). */
+  async collectUnused(): Promise<void> {
+    await this.collectGarbage();
   }
 
   /** Throws the 400 a bad repo/tag gets, before the caller reads the upload. */

@@ -30,6 +30,7 @@ export interface SystemServiceOptions {
   dataRoot: string;
   debug: boolean;
   storageDriver: string;
+  registry: { insecureRegistries: string[]; mirrors: string[] };
   initBinary?: string;
   labels: string[];
   clock: Clock;
@@ -119,9 +120,12 @@ export class SystemService {
       MemTotal: o.host.memTotal,
       IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: {
-        InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'],
-        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
-        Mirrors: [],
+        InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128', ...o.registry.insecureRegistries.filter((r) => r.includes('/'))],
+        IndexConfigs: {
+          'docker.io': { Name: 'docker.io', Mirrors: o.registry.mirrors, Secure: true, Official: true },
+          ...Object.fromEntries(o.registry.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])),
+        },
+        Mirrors: o.registry.mirrors,
       },
       HttpProxy: '',
       HttpsProxy: '',

@@ -5,6 +5,12 @@ import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../
 import { boolParam, filtersParam, singleParam } from '../query.js';
 import { withProgressStream } from '../progress-stream.js';
 import type { ImageBackend } from './image-backend.js';
+import type { DistributionBackend } from './distribution-backend.js';
+import { decodeRegistryAuth, type AuthConfig } from '../../distribution/index.js';
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -34,12 +40,25 @@ async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Pro
   }
 }
 
-export function registerImageRoutes(app: FastifyInstance, images: ImageBackend): void {
+export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend): void {
   app.post('/images/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
     const q = req.query;
     const fromImage = singleParam(q['fromImage']);
     const fromSrc = singleParam(q['fromSrc']);
-    if (fromImage) throw new NotImplementedError('pulling images from a registry is not implemented in berth yet; use `berth load` or `berth import`');
+    if (fromImage) {
+      if (!distribution) throw new NotImplementedError('pulling images is not available in this engine');
+      const plan = await distribution.preparePull(fromImage, {
+        tag: singleParam(q['tag']),
+        platform: singleParam(q['platform']),
+        auth: decodeRegistryAuth(singleHeader(req.headers['x-registry-auth'])),
+      });
+      await withProgressStream(reply, async (out) => {
+        const pending: Promise<void>[] = [];
+        await plan.run((message) => void pending.push(out.send(message as Record<string, unknown>)));
+        await Promise.all(pending);
+      });
+      return;
+    }
     if (!fromSrc) throw new InvalidArgumentError('fromImage or fromSrc is required');
     if (fromSrc !== '-') throw new NotImplementedError(`importing from a URL (${fromSrc}) is not supported yet; download it and import the file`);
     const repo = singleParam(q['repo']);
@@ -101,12 +120,29 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend):
       await images.tag(tag[1]!, repo, singleParam(req.query['tag']));
       return reply.code(201).send();
     }
-    if (/^(.+)\/push$/.test(rest)) throw new NotImplementedError('pushing images is not implemented in berth yet');
+    const push = /^(.+)\/push$/.exec(rest);
+    if (push) {
+      if (!distribution) throw new NotImplementedError('pushing images is not available in this engine');
+      const plan = distribution.preparePush(push[1]!, { tag: singleParam(req.query['tag']), auth: decodeRegistryAuth(singleHeader(req.headers['x-registry-auth'])) });
+      await withProgressStream(reply, async (out) => {
+        const pending: Promise<void>[] = [];
+        await plan.run((message) => void pending.push(out.send(message as Record<string, unknown>)));
+        await Promise.all(pending);
+      });
+      return reply;
+    }
     throw new NotFoundError('page not found');
   });
 
   app.delete('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>) => {
     return images.remove(req.params['*'], { force: boolParam(req.query['force']) });
+  });
+
+  app.post('/auth', async (req) => {
+    if (!distribution) throw new NotImplementedError('registry login is not available in this engine');
+    const body = (req.body ?? {}) as AuthConfig;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('the body must be a JSON object with username, password and serveraddress');
+    return distribution.login(body);
   });
 
   app.get('/system/df', async () => {

@@ -1,0 +1,90 @@
+/**
+ * One layer's download as a stream: bytes go to the unpacker as they arrive and to a temp file
+ * beside the content store; a dropped connection resumes with Range; at the end the digest is
+ * checked (a mismatch fails the stream, so the layer is discarded) and the blob is committed.
+ */
+import { open, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { LocalContentStore } from '../content/index.js';
+import { sha256Hasher, type Digest } from '../content/digest.js';
+import { FailedPreconditionError, UnavailableError } from '../lib/errors.js';
+import { RegistryClient } from './registry-client.js';
+
+export interface DownloadOptions {
+  client: RegistryClient;
+  repo: string;
+  scope: string;
+  digest: Digest;
+  size: number;
+  content: LocalContentStore;
+  onBytes: (received: number) => void;
+  /** Attempts after a dropped connection, with backoff. */
+  retries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function downloadBlob(options: DownloadOptions): Readable {
+  const { client, repo, scope, digest, size, content } = options;
+  const retries = options.retries ?? 5;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const temp = content.tempPath('pull');
+    const file = await open(temp, 'w', 0o644);
+    const hash = sha256Hasher();
+    let received = 0;
+    let committed = false;
+    try {
+      let failures = 0;
+      for (;;) {
+        let response: Response;
+        try {
+          response = await client.request('GET', `/v2/${repo}/blobs/${digest}`, { scope, headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
+        } catch (err) {
+          if (++failures > retries) throw err;
+          await sleep(100 * 2 ** failures);
+          continue;
+        }
+        if (!response.ok) throw await RegistryClient.errorFrom(response, `pulling blob ${digest}`);
+        if (received > 0 && response.status !== 206) {
+          // The bytes before the cut are already unpacked; without Range there is no way on.
+          await response.body?.cancel();
+          throw new UnavailableError(`the connection dropped while pulling ${digest} and the registry does not support resuming (Range); retry the pull`);
+        }
+        try {
+          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+            const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            hash.update(buffer);
+            await file.write(buffer);
+            received += buffer.length;
+            options.onBytes(received);
+            yield buffer;
+          }
+        } catch (err) {
+          if (++failures > retries) throw new UnavailableError(`download of ${digest} failed after ${retries} retries: ${(err as Error).message}`);
+          await sleep(100 * 2 ** failures);
+          continue;
+        }
+        if (received < size) {
+          if (++failures > retries) throw new UnavailableError(`download of ${digest} ended early after ${retries} retries`);
+          await sleep(100 * 2 ** failures);
+          continue;
+        }
+        break;
+      }
+      const actual: Digest = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest || received !== size) {
+        throw new FailedPreconditionError(`filesystem layer verification failed for digest ${digest}`, { code: 'BERTH_DIGEST_MISMATCH' });
+      }
+      await file.sync();
+      await file.close();
+      await content.commitFile(temp, digest);
+      committed = true;
+    } finally {
+      if (!committed) {
+        await file.close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+      }
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
