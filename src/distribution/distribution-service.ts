@@ -22,7 +22,7 @@ import { familiarReference, parseNormalizedReference, withDefaultTag, formatRefe
 import { matchesPlatform } from '../images/image-load.js';
 import type { AuthConfig } from './auth-config.js';
 import { endpointsFor, type RegistryHostsConfig } from './registry-hosts.js';
-import { RegistryClient } from './registry-client.js';
+import { RegistryAuthError, RegistryClient } from './registry-client.js';
 import { downloadBlob } from './blob-download.js';
 import { ProgressThrottle, progressBar, shortId, type ProgressSink } from './progress.js';
 
@@ -361,7 +361,14 @@ export class DistributionService {
     const domain = !server || /index\.docker\.io|registry-1\.docker\.io|^docker\.io$/.test(server) ? 'docker.io' : server;
     const ref: ImageReference = { domain, path: 'library/ping', tag: 'latest' };
     const client = this.client(ref, auth);
-    const response = await client.request('GET', '/v2/', { scope: '' });
+    let response: Response;
+    try {
+      response = await client.request('GET', '/v2/', { scope: '' });
+    } catch (err) {
+      // For login, a refusal is the 401 the CLI expects.
+      if (err instanceof RegistryAuthError) throw new UnauthorizedError(err.message.includes('incorrect') ? err.message : 'unauthorized: incorrect username or password');
+      throw err;
+    }
     await response.body?.cancel();
     if (response.status === 401 || response.status === 403) throw new UnauthorizedError('unauthorized: incorrect username or password');
     if (!response.ok) throw await RegistryClient.errorFrom(response, `login to ${server}`);

@@ -3,7 +3,14 @@
  * WWW-Authenticate challenge, Bearer tokens (cached per scope until they expire) and Basic auth,
  * plain HTTP for insecure registries, and registry errors in Docker's words.
  */
-import { FailedPreconditionError, NotFoundError, UnauthorizedError, UnavailableError, InvalidArgumentError } from '../lib/errors.js';
+import { FailedPreconditionError, ForbiddenError, NotFoundError, UnavailableError, InvalidArgumentError } from '../lib/errors.js';
+
+/**
+ * The registry refused our credentials (or we had none). Not a 401 from the engine: the docker CLI
+ * answers a 401 from pull or push by prompting for a login, which hangs scripts; dockerd answers
+ * these with other statuses too.
+ */
+export class RegistryAuthError extends ForbiddenError {}
 import type { AuthConfig } from './auth-config.js';
 import type { RegistryEndpoint } from './registry-hosts.js';
 
@@ -95,7 +102,7 @@ export class RegistryClient {
 
   private async fetchToken(challenge: Challenge, scope: string | undefined): Promise<string> {
     const realm = challenge.params['realm'];
-    if (!realm) throw new UnauthorizedError('registry asked for a bearer token but named no realm');
+    if (!realm) throw new RegistryAuthError('registry asked for a bearer token but named no realm');
     const url = new URL(realm);
     if (challenge.params['service']) url.searchParams.set('service', challenge.params['service']);
     const wanted = scope ?? challenge.params['scope'];
@@ -110,11 +117,11 @@ export class RegistryClient {
     } catch (err) {
       throw new UnavailableError(`cannot reach the token service ${url.origin}: ${(err as Error).message}`);
     }
-    if (response.status === 401) throw new UnauthorizedError('unauthorized: incorrect username or password');
-    if (!response.ok) throw new UnauthorizedError(`token service ${url.origin} answered ${response.status}`);
+    if (response.status === 401) throw new RegistryAuthError('unauthorized: incorrect username or password');
+    if (!response.ok) throw new RegistryAuthError(`token service ${url.origin} answered ${response.status}`);
     const body = (await response.json()) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
-    if (!token) throw new UnauthorizedError('token service returned no token');
+    if (!token) throw new RegistryAuthError('token service returned no token');
     // Refresh a little early so a token never expires mid-request.
     this.tokens.set(scope ?? '', { token, expiresAt: this.nowMs() + Math.max(30, (body.expires_in ?? 60) - 10) * 1000 });
     return token;
@@ -135,22 +142,22 @@ export class RegistryClient {
     if (response.status !== 401) return response;
     const challenge = parseChallenge(response.headers.get('www-authenticate'));
     await response.body?.cancel();
-    if (!challenge) throw new UnauthorizedError(`${method} ${JSON.stringify(url)}: unauthorized`);
+    if (!challenge) throw new RegistryAuthError(`${method} ${JSON.stringify(url)}: unauthorized`);
     let authorization: string;
     if (challenge.scheme === 'basic') {
       const basic = this.basicHeader();
-      if (!basic) throw new UnauthorizedError(`${methodName(method)} ${JSON.stringify(url)}: no basic auth credentials`);
+      if (!basic) throw new RegistryAuthError(`${methodName(method)} ${JSON.stringify(url)}: no basic auth credentials`);
       authorization = basic;
     } else {
       authorization = `Bearer ${await this.fetchToken(challenge, init.scope)}`;
     }
     if (init.body && typeof (init.body as { pipe?: unknown }).pipe === 'function') {
-      throw new UnauthorizedError(`${method} ${JSON.stringify(url)}: unauthorized (authenticate before streaming a body)`);
+      throw new RegistryAuthError(`${method} ${JSON.stringify(url)}: unauthorized (authenticate before streaming a body)`);
     }
     const retried = await this.send(method, url, init, authorization);
     if (retried.status === 401) {
       await retried.body?.cancel();
-      throw new UnauthorizedError('unauthorized: authentication required');
+      throw new RegistryAuthError('unauthorized: authentication required');
     }
     // A registry that asked for Basic once gets the credentials on every request from now on.
     if (challenge.scheme === 'basic') this.sendBasicAlways = true;
@@ -189,7 +196,7 @@ export class RegistryClient {
     }
     const message = `${what}: ${detail || `status ${response.status}`}`;
     if (response.status === 404) return new NotFoundError(message);
-    if (response.status === 401 || response.status === 403) return new UnauthorizedError(message);
+    if (response.status === 401 || response.status === 403) return new RegistryAuthError(message);
     if (response.status === 400 && code === 'MANIFEST_INVALID') return new InvalidArgumentError(message);
     if (response.status >= 500) return new UnavailableError(message);
     return new FailedPreconditionError(message);

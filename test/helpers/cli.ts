@@ -38,11 +38,12 @@ export const dockerCliAvailable = spawnSync('docker', ['--version'], { stdio: 'i
  * The real docker CLI with DOCKER_HOST at `host` and a throwaway config directory, so the
  * user's own ~/.docker is neither read nor written.
  */
-export async function docker(host: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
-  const config = mkdtempSync(join(tmpdir(), 'berth-docker-config-'));
+export async function docker(host: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; configDir?: string } = {}): Promise<CliResult> {
+  // A config directory the caller owns persists logins between calls; otherwise a throwaway one.
+  const config = options.configDir ?? mkdtempSync(join(tmpdir(), 'berth-docker-config-'));
   try {
     return await run('docker', args, { ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: config, DOCKER_CONTEXT: undefined, DOCKER_CLI_HINTS: 'false', ...options.env }, options.input);
   } finally {
-    rmSync(config, { recursive: true, force: true });
+    if (!options.configDir) rmSync(config, { recursive: true, force: true });
   }
 }
