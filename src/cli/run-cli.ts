@@ -14,6 +14,7 @@ import { imageLoadCommand, imageSaveCommand } from './commands/image/image-load-
 import { imageTagCommand, imageRemoveCommand } from './commands/image/image-tag-rm.js';
 import { historyCommand, imageInspectCommand, inspectCommand } from './commands/image/image-inspect-history.js';
 import { imagePruneCommand } from './commands/image/image-prune.js';
+import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -30,7 +31,7 @@ const imageGroup: Command = {
   usage: 'berth image COMMAND',
   summary: 'Manage images',
   flags: {},
-  subcommands: [historyCommand, imageImportCommand, imageInspectCommand, imageLoadCommand, imageListCommand, imagePruneCommand, imageRemoveCommand, imageSaveCommand, imageTagCommand],
+  subcommands: [historyCommand, imageImportCommand, imageInspectCommand, imageLoadCommand, imageListCommand, imagePruneCommand, pullCommand, pushCommand, imageRemoveCommand, imageSaveCommand, imageTagCommand],
   run: async () => 0,
 };
 
@@ -43,6 +44,10 @@ const COMMANDS: Command[] = [
   infoCommand,
   inspectCommand,
   imageLoadCommand,
+  loginCommand,
+  logoutCommand,
+  pullCommand,
+  pushCommand,
   imageRemoveCommand,
   imageSaveCommand,
   imageTagCommand,

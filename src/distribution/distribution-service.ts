@@ -6,6 +6,8 @@
  */
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { openDecompressed } from '../archive/compression.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -197,11 +199,17 @@ export class DistributionService {
           this.deps.config.maxConcurrentDownloads,
         );
         for (const [i, layer] of manifest.layers.entries()) if (!present[i]) progress({ status: 'Pull complete', progressDetail: {}, id: shortId(layer.digest) });
-        // A chain that was already unpacked (say, from an import) may still lack this blob.
-        for (const layer of manifest.layers) {
-          if (!(await content.has(layer.digest))) {
-            const stream = downloadBlob({ client, repo: ref.path, scope, digest: layer.digest, size: layer.size, content, onBytes: () => undefined });
-            for await (const _ of stream) { /* stored by the download itself */ }
+        // A chain that was already unpacked (say, from an import) may still lack this blob: fetch
+        // it, and check it decompresses to the layer's DiffID before keeping it.
+        for (const [i, layer] of manifest.layers.entries()) {
+          if (await content.has(layer.digest)) continue;
+          const stream = downloadBlob({ client, repo: ref.path, scope, digest: layer.digest, size: layer.size, content, onBytes: () => undefined });
+          const { stream: plain } = await openDecompressed(stream);
+          const hash = createHash('sha256');
+          for await (const chunk of plain) hash.update(chunk as Buffer);
+          if (`sha256:${hash.digest('hex')}` !== diffIds[i]) {
+            await content.delete(layer.digest);
+            throw new InvalidArgumentError(`layer ${layer.digest} does not match DiffID ${diffIds[i]} of the image config`);
           }
         }
         await content.putBytes(resolved.manifestBytes, resolved.manifestDescriptor.digest);
