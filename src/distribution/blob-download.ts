@@ -3,7 +3,8 @@
  * beside the content store; a dropped connection resumes with Range; at the end the digest is
  * checked (a mismatch fails the stream, so the layer is discarded) and the blob is committed.
  */
-import { open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { LocalContentStore } from '../content/index.js';
 import { sha256Hasher, type Digest } from '../content/digest.js';
@@ -29,7 +30,18 @@ export function downloadBlob(options: DownloadOptions): Readable {
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   async function* chunks(): AsyncGenerator<Buffer> {
     const temp = content.tempPath('pull');
-    const file = await open(temp, 'w', 0o644);
+    // A write stream, awaited only when its buffer is full, so the unpacker never waits on the disk.
+    const file: WriteStream = createWriteStream(temp, { mode: 0o644, flush: true });
+    const fileDone = new Promise<void>((resolve, reject) => {
+      file.once('close', () => resolve());
+      file.once('error', reject);
+    });
+    const write = async (buffer: Buffer) => {
+      if (!file.write(buffer)) await new Promise<void>((resolve, reject) => {
+        file.once('drain', resolve);
+        file.once('error', reject);
+      });
+    };
     const hash = sha256Hasher();
     let received = 0;
     let committed = false;
@@ -54,7 +66,7 @@ export function downloadBlob(options: DownloadOptions): Readable {
           for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
             const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
             hash.update(buffer);
-            await file.write(buffer);
+            await write(buffer);
             received += buffer.length;
             options.onBytes(received);
             yield buffer;
@@ -72,13 +84,14 @@ export function downloadBlob(options: DownloadOptions): Readable {
       if (actual !== digest || received !== size) {
         throw new FailedPreconditionError(`filesystem layer verification failed for digest ${digest}`, { code: 'BERTH_DIGEST_MISMATCH' });
       }
-      await file.sync();
-      await file.close();
+      file.end();
+      await fileDone;
       await content.commitFile(temp, digest);
       committed = true;
     } finally {
       if (!committed) {
-        await file.close().catch(() => undefined);
+        file.destroy();
+        await fileDone.catch(() => undefined);
         await unlink(temp).catch(() => undefined);
       }
     }
