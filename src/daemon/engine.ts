@@ -51,6 +51,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     const lock = await lockDataRoot(config.dataRoot, deps.pid);
     undo.push(() => lock.release());
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
+    await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
+    undo.push(() => unlink(config.pidfile).catch(() => undefined));
 
     const hostProbe = probeHost();
     const [engineId, host, runtimes] = await Promise.all([
@@ -147,8 +150,6 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       logger.info({ address: address.url }, 'API listen on %s', address.url);
     }
 
-    await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
-    undo.push(() => unlink(config.pidfile).catch(() => undefined));
     logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot, runtime: runtimes.defaultRuntime, cgroup: host.cgroupMode }, 'berthd ready');
     return { events, stop: stopAll };
   } catch (err) {
