@@ -12,7 +12,7 @@ import { detectRuntimes } from '../runtime/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { readBuildInfo } from '../lib/build-info.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LocalContentStore } from '../content/index.js';
 import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
@@ -52,6 +52,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     undo.push(() => lock.release());
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
+    await mkdir(dirname(config.pidfile), { recursive: true, mode: 0o755 });
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
     undo.push(() => unlink(config.pidfile).catch(() => undefined));
 
