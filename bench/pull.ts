@@ -14,6 +14,7 @@ import { BERTH_REGISTRY } from '../test/helpers/registry.js';
 import { makeLayerFixture } from './layer-fixture.js';
 import { writeLayoutFromLayers } from './oci-layout-fixture.js';
 import { summarize } from './stats.js';
+import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +53,9 @@ export async function benchPull(runs: number): Promise<string> {
     const berthMs: number[] = [];
     const transferMs: number[] = [];
     const unpackMs: number[] = [];
+    const dockerMs: number[] = [];
+    const podmanMs: number[] = [];
+    const image = `127.0.0.1:${registryPort}/bench/image:v1`;
     for (let r = 0; r < runs; r++) {
       // berth: a new daemon and data root each run, so the pull is cold
       const root = join(work, `berth-${r}`);
@@ -75,6 +79,26 @@ export async function benchPull(runs: number): Promise<string> {
       started = process.hrtime.bigint();
       await run('sh', ['-c', fixture.layers.map((layer, i) => `mkdir -p ${target}/${i} && tar -xzf ${layer} -C ${target}/${i}`).join(' && ')]);
       unpackMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (dockerdAvailable) {
+        const peer = await startDockerd(join(work, `docker-${r}`));
+        try {
+          started = process.hrtime.bigint();
+          await run('docker', ['-H', peer.host, 'pull', '-q', image]);
+          dockerMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+        } finally {
+          await peer.stop();
+        }
+      }
+      if (podmanAvailable) {
+        const root = join(work, `podman-${r}`);
+        try {
+          started = process.hrtime.bigint();
+          await run('podman', [...podmanArgs(root), 'pull', '-q', '--tls-verify=false', image]);
+          podmanMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+        } finally {
+          await removePodmanRoot(root);
+        }
+      }
     }
     const b = summarize(berthMs).median;
     const t = summarize(transferMs).median;
@@ -86,7 +110,8 @@ export async function benchPull(runs: number): Promise<string> {
       `transfer floor (skopeo)  median ${t.toFixed(0)} ms`,
       `unpack floor (GNU tar)   median ${u.toFixed(0)} ms`,
       `berth / larger floor     ${(b / floor).toFixed(2)}  (target: at most 1.30) ${b / floor <= 1.3 ? 'within' : 'OVER'}`,
-      'Docker and Podman: not measured here yet (the benchmarks issue installs them).',
+      dockerMs.length ? `Docker (dockerd ${'20.10'}) median ${summarize(dockerMs).median.toFixed(0)} ms (berth at ${(b / summarize(dockerMs).median).toFixed(2)})` : 'Docker: not measured (bench/setup-peers docker installs it)',
+      podmanMs.length ? `Podman                    median ${summarize(podmanMs).median.toFixed(0)} ms (berth at ${(b / summarize(podmanMs).median).toFixed(2)})` : 'Podman: not measured (bench/setup-peers podman installs it)',
     ].join('\n');
   } finally {
     registry.kill('SIGTERM');
