@@ -3,10 +3,10 @@
  * of the generated 200 MB, 5-layer image, and 8 concurrent pulls; interleaved runs, fresh
  * storage and destination directories every run.
  */
+import { freeLoopbackPort } from '../test/helpers/ports.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,13 +17,6 @@ import { summarize } from './stats.js';
 
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 500; i++) {
@@ -71,7 +64,7 @@ export async function benchRegistry(runs: number): Promise<string> {
     for (let r = 0; r < runs; r++) {
       const order = r % 2 === 0 ? PEERS : [...PEERS].reverse();
       for (const peer of order) {
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const root = join(work, `${peer.name.replace(/\W/g, '')}-${r}`);
         await mkdir(root, { recursive: true });
         const child = await peer.start(root, port);

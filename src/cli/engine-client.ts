@@ -97,8 +97,8 @@ export class EngineClient {
     return (text.length > 0 ? JSON.parse(text) : undefined) as T;
   }
 
-  /** Newline-delimited JSON messages of a streaming response, as they arrive. */
-  async *jsonLines<T>(response: EngineResponse): AsyncGenerator<T> {
+  /** The non-empty lines of a streaming response, as they arrive. */
+  async *lines(response: EngineResponse): AsyncGenerator<string> {
     let buffered = '';
     for await (const chunk of response.body) {
       buffered += String(chunk);
@@ -106,10 +106,15 @@ export class EngineClient {
       while ((newline = buffered.indexOf('\n')) !== -1) {
         const line = buffered.slice(0, newline).trim();
         buffered = buffered.slice(newline + 1);
-        if (line) yield JSON.parse(line) as T;
+        if (line) yield line;
       }
     }
-    if (buffered.trim()) yield JSON.parse(buffered) as T;
+    if (buffered.trim()) yield buffered.trim();
+  }
+
+  /** Newline-delimited JSON messages of a streaming response, as they arrive. */
+  async *jsonLines<T>(response: EngineResponse): AsyncGenerator<T> {
+    for await (const line of this.lines(response)) yield JSON.parse(line) as T;
   }
 
   private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {

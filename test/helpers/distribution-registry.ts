@@ -1,19 +1,14 @@
 /** Debian's docker-registry (distribution 2.8) on 127.0.0.1 for pull and push tests. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from './ports.js';
+
+export { freeLoopbackPort };
 
 export const distributionAvailable = spawnSync('which', ['docker-registry'], { stdio: 'ignore' }).status === 0;
 
-export async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 export interface DistributionRegistry {
   host: string;

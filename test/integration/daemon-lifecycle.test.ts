@@ -1,18 +1,11 @@
 import { test } from 'node:test';
+import { freeLoopbackPort } from '../helpers/ports.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile, rm, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { httpRequest, makeTempRoot, spawnBerthd, startBerthd } from '../helpers/berthd.js';
 
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('a second berthd on the same data root refuses to start and names the pid', async () => {
   const daemon = await startBerthd();

@@ -1,9 +1,9 @@
 /** berth-registry's auth: htpasswd Basic, the built-in token endpoint, an external issuer's tokens. */
+import { freeLoopbackPort } from '../helpers/ports.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createPrivateKey, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -13,13 +13,6 @@ import { signJwt } from '../../src/registry/jwt.js';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const code = (res: { json<T>(): T }) => res.json<{ errors: { code: string }[] }>().errors[0]!.code;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('registry auth', () => {
   let dir: string;
@@ -69,7 +62,7 @@ describe('registry auth', () => {
     before(async () => {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       writeFileSync(join(dir, 'token.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-      port = await freePort();
+      port = await freeLoopbackPort();
       registry = await startRegistry({
         port,
         args: ['--htpasswd', join(dir, 'htpasswd'), '--token-realm', `http://127.0.0.1:${port}/token`, '--token-issuer', 'berth-test', '--token-service', 'registry.test', '--token-key', join(dir, 'token.key'), '--anonymous-pull'],

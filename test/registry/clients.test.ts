@@ -1,11 +1,11 @@
 /** Real clients against berth-registry: skopeo and podman (Debian), with and without auth. */
+import { freeLoopbackPort } from '../helpers/ports.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -17,13 +17,6 @@ const run = promisify(execFile);
 const hasSkopeo = toolAvailable('skopeo');
 const hasPodman = toolAvailable('podman');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('real registry clients', { skip: hasSkopeo ? false : 'skopeo is not installed (scripts/setup installs it)' }, () => {
   let dir: string;
@@ -77,7 +70,7 @@ describe('real registry clients', { skip: hasSkopeo ? false : 'skopeo is not ins
   test('skopeo copy both ways through token auth', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(join(dir, 'token.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const registry = await startRegistry({
       port,
       args: ['--htpasswd', join(dir, 'htpasswd'), '--token-realm', `http://127.0.0.1:${port}/token`, '--token-issuer', 'berth-test', '--token-key', join(dir, 'token.key')],

@@ -56,18 +56,10 @@ export const eventsCommand = defineCommand({
     const client = ctx.client();
     const response = await client.request('GET', '/events', { query: { since, until, filters: filtersToJson(options.filter) } });
     const template = options.format && options.format !== 'json' ? new GoTemplate(options.format) : undefined;
-    let buffered = '';
-    for await (const chunk of response.body) {
-      buffered += String(chunk);
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line) continue;
-        if (options.format === 'json') ctx.stdout.write(line + '\n');
-        else if (template) ctx.stdout.write(template.execute(JSON.parse(line)) + '\n');
-        else ctx.stdout.write(prettyEvent(parseEvent(line)));
-      }
+    for await (const line of client.lines(response)) {
+      if (options.format === 'json') ctx.stdout.write(line + '\n');
+      else if (template) ctx.stdout.write(template.execute(JSON.parse(line)) + '\n');
+      else ctx.stdout.write(prettyEvent(parseEvent(line)));
     }
     return 0;
   },

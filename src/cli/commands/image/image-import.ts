@@ -1,8 +1,8 @@
 /** `berth import`: a root filesystem tar (file or stdin) as a one-layer image. */
-import { createReadStream } from 'node:fs';
 import { defineCommand } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { displayJsonMessages } from '../../json-messages.js';
+import { openInputFile } from '../../input-file.js';
 
 const flags = {
   change: { type: 'strings', short: 'c', usage: 'Apply Dockerfile instruction to the created image' },
@@ -19,12 +19,7 @@ export const imageImportCommand = defineCommand({
     const [source, repository] = positionals;
     if (!source || positionals.length > 2) throw new CliError(`"berth import" requires at least 1 and at most 2 arguments.\nSee 'berth import --help'.`, 1);
     if (/^https?:\/\//.test(source)) throw new CliError('importing from a URL is not supported yet: download the file and import it', 1);
-    const body = source === '-' ? process.stdin : createReadStream(source);
-    await new Promise<void>((resolve, reject) => {
-      if (source === '-') return resolve();
-      body.once('open', () => resolve());
-      body.once('error', (err: NodeJS.ErrnoException) => reject(new CliError(`open ${source}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, 1)));
-    });
+    const body = source === '-' ? process.stdin : await openInputFile(source);
     const client = ctx.client();
     const response = await client.request('POST', '/images/create', {
       query: { fromSrc: '-', repo: repository, message: options.message || undefined, changes: options.change.length ? options.change : undefined, platform: options.platform || undefined },

@@ -1,11 +1,12 @@
 /** `berth load` and `berth save`: image archives to and from the daemon. */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { defineCommand } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { displayJsonMessages } from '../../json-messages.js';
+import { openInputFile } from '../../input-file.js';
 
 export const imageLoadCommand = defineCommand({
   name: 'load',
@@ -19,12 +20,7 @@ export const imageLoadCommand = defineCommand({
   async run({ flags: options }, ctx) {
     let body: NodeJS.ReadableStream;
     if (options.input) {
-      const file = createReadStream(options.input);
-      await new Promise<void>((resolve, reject) => {
-        file.once('open', () => resolve());
-        file.once('error', (err: NodeJS.ErrnoException) => reject(new CliError(`open ${options.input}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, 1)));
-      });
-      body = file;
+      body = await openInputFile(options.input);
     } else {
       if (process.stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty', 1);
       body = process.stdin;
