@@ -1,0 +1,132 @@
+/**
+ * The OCI runtime spec (config.json) for a container, with Docker's defaults: the 14 default
+ * capabilities, masked and read-only paths, the standard mounts and device rules.
+ */
+
+/** Docker's default capability set (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+export const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export interface RuntimeMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  terminal: boolean;
+  capabilities: string[];
+  noNewPrivileges: boolean;
+}
+
+export interface RuntimeSpecInput {
+  process: ProcessSpec;
+  rootfs: string;
+  readonlyRootfs: boolean;
+  hostname: string;
+  /** Extra mounts after the defaults (hosts, hostname, resolv.conf, volumes). */
+  mounts: RuntimeMount[];
+  shmSizeBytes: number;
+  cgroupsPath: string;
+  /** A network namespace to join (a path), or undefined for a new one. */
+  netnsPath?: string;
+  privileged: boolean;
+}
+
+const DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
+  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
+];
+
+export function defaultMounts(shmSizeBytes: number, privileged: boolean): RuntimeMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeBytes}`] },
+  ];
+}
+
+/** The whole config.json document. */
+export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
+  const caps = input.process.capabilities;
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: input.process.terminal,
+      user: { uid: input.process.uid, gid: input.process.gid, additionalGids: input.process.additionalGids },
+      args: input.process.args,
+      env: input.process.env,
+      cwd: input.process.cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
+      noNewPrivileges: input.process.noNewPrivileges,
+      oomScoreAdj: 0,
+    },
+    root: { path: input.rootfs, readonly: input.readonlyRootfs },
+    hostname: input.hostname,
+    mounts: [...defaultMounts(input.shmSizeBytes, input.privileged), ...input.mounts],
+    linux: {
+      namespaces: [
+        { type: 'pid' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+        input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' },
+      ],
+      cgroupsPath: input.cgroupsPath,
+      resources: { devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES },
+      maskedPaths: input.privileged ? [] : MASKED_PATHS,
+      readonlyPaths: input.privileged ? [] : READONLY_PATHS,
+    },
+  };
+}

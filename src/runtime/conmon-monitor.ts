@@ -1,0 +1,147 @@
+/**
+ * Containers run under conmon, one small monitor each: it runs `runc create`, holds the container's
+ * stdio, writes its k8s-file log, records its exit code in the exit directory, and outlives berthd.
+ * conmon reports the container's pid (or the runtime's error) on a sync pipe.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandRunner } from '../lib/command-runner.js';
+import { InternalError, NotFoundError, errnoCode } from '../lib/errors.js';
+
+export interface MonitorSpec {
+  id: string;
+  name: string;
+  bundleDir: string;
+  runtimePath: string;
+  logPath: string;
+  exitDir: string;
+  socketDir: string;
+  /** Maximum log size before conmon rotates it (bytes); -1 for no limit. */
+  logSizeMax: number;
+}
+
+export class ConmonMonitor {
+  constructor(
+    private readonly conmonPath: string,
+    private readonly runner: CommandRunner,
+  ) {}
+
+  /** Creates the container (not yet started); resolves with the container's pid. */
+  create(spec: MonitorSpec): Promise<{ pid: number; conmonPid: number }> {
+    const args = [
+      '--api-version', '1',
+      '-c', spec.id,
+      '-u', spec.id,
+      '-n', spec.name,
+      '-r', spec.runtimePath,
+      '-b', spec.bundleDir,
+      '-p', join(spec.bundleDir, 'pidfile'),
+      '-P', join(spec.bundleDir, 'conmon.pid'),
+      '-l', `k8s-file:${spec.logPath}`,
+      '--log-size-max', String(spec.logSizeMax),
+      '--exit-dir', spec.exitDir,
+      '--socket-dir-path', spec.socketDir,
+      '--full-attach',
+      '--log-level', 'warning',
+      '--runtime-arg', '--log-format=json',
+      '--runtime-arg', `--log=${join(spec.bundleDir, 'runtime.log')}`,
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.conmonPath, args, {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        env: { ...process.env, _OCI_SYNCPIPE: '3' },
+        detached: true,
+      });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      let sync = '';
+      const syncPipe = child.stdio[3] as NodeJS.ReadableStream;
+      let settled = false;
+      const finish = (err: Error | undefined, pid?: number) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else readFile(join(spec.bundleDir, 'conmon.pid'), 'utf8').then(
+          (text) => resolve({ pid: pid!, conmonPid: Number(text.trim()) }),
+          () => resolve({ pid: pid!, conmonPid: 0 }),
+        );
+      };
+      syncPipe.on('data', (c: Buffer) => {
+        sync += c.toString();
+        for (const line of sync.split('\n')) {
+          if (!line.trim()) continue;
+          try {
+            const message = JSON.parse(line) as { pid?: number; data?: number; message?: string };
+            const pid = message.pid ?? message.data;
+            if (pid !== undefined && pid > 0) finish(undefined, pid);
+            else if (pid !== undefined) finish(new InternalError(`the OCI runtime could not create the container: ${message.message ?? 'unknown error'}`));
+          } catch {
+            // partial line: wait for the rest
+          }
+        }
+      });
+      syncPipe.on('end', () => finish(new InternalError(`conmon ended before reporting the container's pid: ${stderr.trim() || 'no output'}`)));
+      child.on('error', (err) => finish(new InternalError(`cannot run conmon: ${err.message}`)));
+      child.unref();
+    });
+  }
+
+  async start(id: string, runtimePath: string): Promise<void> {
+    const result = await this.runner.run(runtimePath, ['start', id]);
+    if (result.exitCode !== 0) throw new InternalError(`${runtimePath} start ${id} failed: ${result.stderr.trim()}`);
+  }
+
+  async kill(id: string, runtimePath: string, signal: string): Promise<void> {
+    const result = await this.runner.run(runtimePath, ['kill', id, signal]);
+    if (result.exitCode !== 0 && !/not running|does not exist|process already finished/.test(result.stderr)) {
+      throw new InternalError(`${runtimePath} kill ${id} ${signal} failed: ${result.stderr.trim()}`);
+    }
+  }
+
+  async delete(id: string, runtimePath: string): Promise<void> {
+    const result = await this.runner.run(runtimePath, ['delete', '--force', id]);
+    if (result.exitCode !== 0 && !/does not exist/.test(result.stderr)) throw new InternalError(`${runtimePath} delete ${id} failed: ${result.stderr.trim()}`);
+  }
+
+  /** The runtime's view: "created", "running", "stopped", or undefined when it has none. */
+  async state(id: string, runtimePath: string): Promise<{ status: string; pid: number } | undefined> {
+    const result = await this.runner.run(runtimePath, ['state', id]);
+    if (result.exitCode !== 0) return undefined;
+    const state = JSON.parse(result.stdout) as { status: string; pid: number };
+    return { status: state.status, pid: state.pid };
+  }
+
+  /** The exit code conmon recorded, or undefined while the container runs. */
+  async exitCode(exitDir: string, id: string): Promise<number | undefined> {
+    try {
+      const text = (await readFile(join(exitDir, id), 'utf8')).trim();
+      return text === '' ? undefined : Number(text);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Resolves with the exit code once conmon writes it. */
+  waitExit(exitDir: string, id: string, signal?: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const watcher = watch(exitDir);
+      const check = () => {
+        this.exitCode(exitDir, id).then((code) => {
+          if (code === undefined) return;
+          watcher.close();
+          resolve(code);
+        }, reject);
+      };
+      watcher.on('change', check);
+      watcher.on('error', (err) => reject(err));
+      signal?.addEventListener('abort', () => {
+        watcher.close();
+        reject(new NotFoundError('wait aborted'));
+      });
+      check();
+    });
+  }
+}
