@@ -13,6 +13,8 @@ import type { SystemBackend } from './routes/system-backend.js';
 import type { ImageBackend } from './routes/image-backend.js';
 import { registerImageRoutes } from './routes/image-routes.js';
 import type { DistributionBackend } from './routes/distribution-backend.js';
+import type { ContainerBackend } from './routes/container-backend.js';
+import { registerContainerRoutes } from './routes/container-routes.js';
 
 /** The docker CLI shows `message` only when Content-Type is exactly application/json (no charset). */
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -23,6 +25,7 @@ export interface ApiBackends {
   system: SystemBackend;
   images?: ImageBackend;
   distribution?: DistributionBackend;
+  containers?: ContainerBackend;
 }
 
 export interface ApiOptions {
@@ -97,6 +100,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
 
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);
+  if (backends.containers) registerContainerRoutes(app, hijack, backends.containers);
   if (backends.images) registerImageRoutes(app, backends.images, backends.distribution);
   options.register?.(app, hijack);
   await app.ready();

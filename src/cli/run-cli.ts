@@ -15,6 +15,9 @@ import { imageTagCommand, imageRemoveCommand } from './commands/image/image-tag-
 import { historyCommand, imageInspectCommand, inspectCommand } from './commands/image/image-inspect-history.js';
 import { imagePruneCommand } from './commands/image/image-prune.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution.js';
+import { createCommand, runCommand } from './commands/container/run.js';
+import { killCommand, removeCommand, restartCommand, startCommand, stopCommand, waitCommand } from './commands/container/lifecycle.js';
+import { logsCommand, psCommand } from './commands/container/ps-logs.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -35,7 +38,18 @@ const imageGroup: Command = {
   run: async () => 0,
 };
 
+const containerGroup: Command = {
+  name: 'container',
+  usage: 'berth container COMMAND',
+  summary: 'Manage containers',
+  flags: {},
+  subcommands: [createCommand, inspectCommand, killCommand, logsCommand, psCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, waitCommand],
+  run: async () => 0,
+};
+
 const COMMANDS: Command[] = [
+  containerGroup,
+  createCommand,
   eventsCommand,
   historyCommand,
   imageGroup,
@@ -49,14 +63,23 @@ const COMMANDS: Command[] = [
   pullCommand,
   pushCommand,
   imageRemoveCommand,
+  killCommand,
+  logsCommand,
+  psCommand,
+  restartCommand,
+  removeCommand,
+  runCommand,
   imageSaveCommand,
+  startCommand,
+  stopCommand,
   imageTagCommand,
   versionCommand,
+  waitCommand,
 ];
 
 function groupUsage(group: Command): string {
   const subs = group.subcommands ?? [];
-  const names = subs.map((c) => (c === imageListCommand ? 'ls' : c === imageRemoveCommand ? 'rm' : c.name));
+  const names = subs.map((c) => (c === imageListCommand ? 'ls' : c === imageRemoveCommand ? 'rm' : c === psCommand ? 'ls' : c.name));
   const width = Math.max(...names.map((n) => n.length));
   return [`Usage:  ${group.usage}`, '', group.summary, '', 'Commands:', ...subs.map((c, i) => `  ${names[i]!.padEnd(width)}   ${c.summary}`), '', `Run 'berth ${group.name} COMMAND --help' for more information on a command.`, ''].join('\n');
 }

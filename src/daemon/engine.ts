@@ -17,6 +17,9 @@ import { LocalContentStore } from '../content/index.js';
 import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
+import { ContainerService, ContainerStore, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
+import { ConmonMonitor } from '../runtime/index.js';
+import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
@@ -71,6 +74,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner),
       ImageStore.open(join(config.dataRoot, 'images')),
     ]);
+    let containers: ContainerService | undefined;
+    const containerStore = await ContainerStore.open(join(config.dataRoot, 'containers'));
     const images = new ImageService({
       content,
       snapshotter,
@@ -78,10 +83,26 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       clock: deps.clock,
       publish: (event) => events.publish(event),
       platform: { os: 'linux', architecture: host.goArch },
-      // No containers exist yet in this build: nothing uses an image or a layer chain.
-      usage: { containersUsing: () => [], chainsInUse: () => [] },
+      // Containers are built after images; until then (and if there are none) nothing uses them.
+      usage: { containersUsing: (id) => containers?.containersUsing(id) ?? [], chainsInUse: () => containers?.chainsInUse() ?? [] },
+    });
+    containers = new ContainerService({
+      store: containerStore,
+      images,
+      snapshotter,
+      monitor: new ConmonMonitor('conmon', deps.runner),
+      runtimes,
+      runner: deps.runner,
+      clock: deps.clock,
+      publish: (event) => events.publish(event),
+      execRoot: config.execRoot,
+      heldCapabilities: await ownCapabilities(),
+      cgroupParent: config.cgroupParent.startsWith('/') ? config.cgroupParent : `/${config.cgroupParent}`,
+      hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
     });
     await images.start();
+    await containers.restore();
+    const containerService = containers;
     const distribution = new DistributionService({
       images,
       content,
@@ -104,7 +125,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       host,
       runtimes,
       // No container store exists yet in this build: the container counts are truly zero.
-      inventory: { containerCounts: () => ({ running: 0, paused: 0, stopped: 0 }), imageCount: () => images.count() },
+      inventory: { containerCounts: () => containerService.counts(), imageCount: () => images.count() },
       engineId,
       dataRoot: config.dataRoot,
       debug: config.debug,
@@ -123,6 +144,23 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           subscribeEvents: (subscription) => events.subscribe(subscription),
         },
         images,
+        containers: {
+          create: (name, cfg, hostConfig) => containerService.create(name, cfg, hostConfig),
+          start: (name) => containerService.start(name),
+          stop: (name, options) => containerService.stop(name, options),
+          kill: (name, signal) => containerService.kill(name, signal),
+          wait: (name, condition) => containerService.wait(name, condition),
+          remove: (name, options) => containerService.remove(name, options),
+          get: (name) => containerService.get(name),
+          list: () => containerService.list(),
+          inspect: (name) => {
+            const record = containerService.get(name);
+            return toContainerInspect(record, { logPath: containerService.logPath(record.id), rootfs: join(config.execRoot, 'containers', record.id, 'rootfs') });
+          },
+          summary: (record) => toContainerSummary(record, deps.clock.nowMs()),
+          logPath: (id) => containerService.logPath(id),
+          holdLog: (id) => containerService.holdLog(id),
+        },
         distribution: {
           preparePull: async (name, options) => {
             const resolved = await distribution.resolvePull(name, options);

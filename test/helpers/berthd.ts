@@ -2,11 +2,11 @@
  * Starts a private berthd for one test file: its own temp data root, exec root and socket, so a
  * test never touches a berthd it did not start. stop() ends it by PID and removes every file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,32 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
 });
+
+/** Kills containers a test left running (by their conmon pid) and unmounts their root filesystems. */
+async function removeContainersOf(execRoot: string): Promise<void> {
+  const dir = join(execRoot, 'containers');
+  const ids = await readdir(dir).catch(() => [] as string[]);
+  for (const id of ids) {
+    const conmon = Number((await readFile(join(dir, id, 'conmon.pid'), 'utf8').catch(() => '')).trim());
+    spawnSync('runc', ['kill', id, 'KILL'], { stdio: 'ignore' });
+    if (conmon > 0) {
+      try {
+        process.kill(conmon, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    spawnSync('runc', ['delete', '--force', id], { stdio: 'ignore' });
+    spawnSync('umount', ['-l', join(dir, id, 'rootfs')], { stdio: 'ignore' });
+  }
+}
+
+async function removeCgroupParent(parent: string): Promise<void> {
+  for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+    await rmdir(join('/sys/fs/cgroup', controller, parent)).catch(() => undefined);
+  }
+  await rmdir(join('/sys/fs/cgroup', parent)).catch(() => undefined);
+}
 
 export async function makeTempRoot(prefix = 'berth-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -80,7 +106,9 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
   // An explicit config file keeps the host's /etc/berth/daemon.json out of tests.
   const configFile = join(root, 'daemon.json');
   if (!existsSync(configFile)) await writeFile(configFile, '{}\n');
-  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(options.extraArgs ?? [])];
+  // Containers go under a cgroup parent of this daemon's own, removed by cleanup().
+  const cgroupParent = `berth-test-${basename(root)}`;
+  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, '--cgroup-parent', cgroupParent, ...(options.extraArgs ?? [])];
   const { child, output, exited } = spawnBerthd(args);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -123,6 +151,8 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
     stop,
     cleanup: async () => {
       await stop();
+      await removeContainersOf(execRoot);
+      await removeCgroupParent(cgroupParent);
       await rm(root, { recursive: true, force: true });
     },
   };

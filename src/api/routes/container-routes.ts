@@ -1,0 +1,181 @@
+/** /containers/...: create, start, stop, kill, restart, wait, remove, list, inspect, logs, attach. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidArgumentError, NotModifiedError } from '../../lib/errors.js';
+import { boolParam, filtersParam, intParam, singleParam } from '../query.js';
+import { openJsonStream } from '../json-stream.js';
+import type { HijackRouter } from '../hijack.js';
+import { followLog, frame, logSize } from '../../logs/log-follow.js';
+import type { ContainerConfigInput, HostConfigInput } from '../../containers/container-record.js';
+import type { WaitCondition } from '../../containers/container-service.js';
+import type { ContainerBackend } from './container-backend.js';
+
+type Query = Record<string, string | string[] | undefined>;
+type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+
+const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'volume', 'expose', 'publish', 'network', 'health', 'is-task'];
+
+export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRouter, containers: ContainerBackend): void {
+  app.post('/containers/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const body = req.body as (ContainerConfigInput & { HostConfig?: HostConfigInput }) | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('config cannot be empty in order to create a container');
+    const { HostConfig, ...config } = body;
+    const created = await containers.create(singleParam(req.query['name']) || undefined, config, HostConfig ?? {});
+    return reply.code(201).send({ Id: created.id, Warnings: created.warnings });
+  });
+
+  app.post('/containers/:id/start', async (req: IdRequest, reply) => {
+    await containers.start(req.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/stop', async (req: IdRequest, reply) => {
+    const t = singleParam(req.query['t']);
+    await containers.stop(req.params.id, { timeoutSeconds: t === undefined ? undefined : intParam('t', t, 10), signal: singleParam(req.query['signal']) });
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/restart', async (req: IdRequest, reply) => {
+    const t = singleParam(req.query['t']);
+    try {
+      await containers.stop(req.params.id, { timeoutSeconds: t === undefined ? undefined : intParam('t', t, 10), signal: singleParam(req.query['signal']) });
+    } catch (err) {
+      if (!(err instanceof NotModifiedError)) throw err;
+    }
+    await containers.start(req.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/kill', async (req: IdRequest, reply) => {
+    await containers.kill(req.params.id, singleParam(req.query['signal']));
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/wait', async (req: IdRequest, reply) => {
+    const condition = (singleParam(req.query['condition']) || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: "${condition}"`);
+    containers.get(req.params.id); // 404 before the stream starts
+    const waiting = containers.wait(req.params.id, condition);
+    const stream = openJsonStream(reply);
+    try {
+      const code = await waiting;
+      await stream.write(JSON.stringify({ StatusCode: code, Error: null }));
+    } catch (err) {
+      await stream.write(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }));
+    } finally {
+      stream.end();
+    }
+  });
+
+  app.delete('/containers/:id', async (req: IdRequest, reply) => {
+    await containers.remove(req.params.id, { force: boolParam(req.query['force']) });
+    return reply.code(204).send();
+  });
+
+  app.get('/containers/json', async (req: FastifyRequest<{ Querystring: Query }>) => {
+    const filters = filtersParam(req.query['filters'], LIST_FILTERS);
+    const all = boolParam(req.query['all']);
+    const limit = intParam('limit', singleParam(req.query['limit']), -1);
+    let records = containers.list().sort((a, b) => (a.created < b.created ? 1 : -1));
+    const statuses = filters.get('status');
+    if (!all && !statuses && limit <= 0) records = records.filter((r) => r.state.status === 'running');
+    if (statuses) records = records.filter((r) => statuses.includes(r.state.status));
+    const names = filters.get('name');
+    if (names) records = records.filter((r) => names.some((n) => r.name.includes(n.replace(/^\//, ''))));
+    const ids = filters.get('id');
+    if (ids) records = records.filter((r) => ids.some((id) => r.id.startsWith(id)));
+    const exited = filters.get('exited');
+    if (exited) records = records.filter((r) => r.state.status === 'exited' && exited.includes(String(r.state.exitCode)));
+    const labels = filters.get('label');
+    if (labels) records = records.filter((r) => labels.every((l) => { const [k, v] = l.split('='); const have = r.config.Labels ?? {}; return v === undefined ? k! in have : have[k!] === v; }));
+    const ancestors = filters.get('ancestor');
+    if (ancestors) records = records.filter((r) => ancestors.some((a) => r.imageName === a || r.imageId === a || r.imageId.replace('sha256:', '').startsWith(a)));
+    if (limit > 0) records = records.slice(0, limit);
+    return records.map((r) => containers.summary(r));
+  });
+
+  app.get('/containers/:id/json', async (req: IdRequest) => containers.inspect(req.params.id));
+
+  app.get('/containers/:id/logs', async (req: IdRequest, reply: FastifyReply) => {
+    const record = containers.get(req.params.id);
+    const wantOut = boolParam(req.query['stdout']);
+    const wantErr = boolParam(req.query['stderr']);
+    if (!wantOut && !wantErr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+    const follow = boolParam(req.query['follow']);
+    const timestamps = boolParam(req.query['timestamps']);
+    const tailText = singleParam(req.query['tail']) ?? 'all';
+    const tail = tailText === 'all' || tailText === '' ? -1 : intParam('tail', tailText, -1);
+    reply.hijack();
+    const res = reply.raw;
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    const path = containers.logPath(record.id);
+    const stopped = () => {
+      try {
+        return containers.get(record.id).state.status !== 'running';
+      } catch {
+        return true;
+      }
+    };
+    const encode = (r: { time: string; stream: 'stdout' | 'stderr'; text: string }) => frame(r.stream, Buffer.from(timestamps ? `${r.time} ${r.text}` : r.text));
+    const release = containers.holdLog(record.id);
+    try {
+      if (tail >= 0) {
+        const kept: Buffer[] = [];
+        for await (const r of followLog(path, { follow: false, stopped: () => true })) {
+          if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) kept.push(encode(r));
+          if (kept.length > tail) kept.shift();
+        }
+        for (const b of kept) res.write(b);
+        if (follow) for await (const r of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal })) if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) res.write(encode(r));
+      } else {
+        for await (const r of followLog(path, { follow, stopped, signal: abort.signal })) {
+          if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) {
+            if (!res.write(encode(r))) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+          }
+        }
+      }
+    } finally {
+      release();
+      res.end();
+    }
+  });
+
+  // Output only for now: the log from the moment of attaching, framed as Docker's multiplexed
+  // stream, until the container stops. Stdin needs conmon's attach socket (not yet).
+  hijack.add('POST', '/containers/:id/attach', async (ctx) => {
+    const record = containers.get(ctx.params['id']!);
+    const wantOut = boolParam(ctx.query.get('stdout') ?? undefined);
+    const wantErr = boolParam(ctx.query.get('stderr') ?? undefined);
+    const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
+    socket.on('data', () => undefined); // stdin: read and dropped
+    socket.on('error', () => undefined);
+    const abort = new AbortController();
+    socket.on('close', () => abort.abort());
+    const path = containers.logPath(record.id);
+    const release = containers.holdLog(record.id);
+    const startOffset = await logSize(path);
+    // The CLI attaches before it starts the container: follow until the run that is current now,
+    // or the next one, has ended (however quickly it ended).
+    const wasRunning = record.state.status === 'running';
+    const startedBefore = record.state.startedAt;
+    const stopped = () => {
+      try {
+        const now = containers.get(record.id).state;
+        if (now.status === 'running') return false;
+        return wasRunning || now.startedAt !== startedBefore;
+      } catch {
+        return true;
+      }
+    };
+    try {
+      for await (const r of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal })) {
+        if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) socket.write(frame(r.stream, Buffer.from(r.text)));
+      }
+    } finally {
+      release();
+      socket.end();
+    }
+  });
+}

@@ -1,0 +1,202 @@
+/** `berth create` and `berth run`: docker's flags into a create request, then start (and attach). */
+import { readFileSync } from 'node:fs';
+import { defineCommand, type CliContext } from '../../command.js';
+import { CliError, DaemonError } from '../../cli-errors.js';
+import { attachContainer, demultiplex } from '../../attach-stream.js';
+import { displayProgress } from '../../progress-display.js';
+import { loadCredentials, registryAuthHeader } from '../../docker-config.js';
+import { familiarReference, parseNormalizedReference, withDefaultTag } from '../../../images/reference.js';
+import type { ParsedFlags } from '../../../lib/flag-parser.js';
+
+export const createFlags = {
+  name: { type: 'string', usage: 'Assign a name to the container' },
+  env: { type: 'strings', short: 'e', usage: 'Set environment variables' },
+  'env-file': { type: 'strings', usage: 'Read in a file of environment variables' },
+  workdir: { type: 'string', short: 'w', usage: 'Working directory inside the container' },
+  user: { type: 'string', short: 'u', usage: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  hostname: { type: 'string', short: 'h', usage: 'Container host name' },
+  label: { type: 'strings', short: 'l', usage: 'Set meta data on a container' },
+  entrypoint: { type: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
+  privileged: { type: 'bool', usage: 'Give extended privileges to this container' },
+  'cap-add': { type: 'strings', usage: 'Add Linux capabilities' },
+  'cap-drop': { type: 'strings', usage: 'Drop Linux capabilities' },
+  'read-only': { type: 'bool', usage: "Mount the container's root filesystem as read only" },
+  'security-opt': { type: 'strings', usage: 'Security Options' },
+  'group-add': { type: 'strings', usage: 'Add additional groups to join' },
+  'stop-signal': { type: 'string', usage: 'Signal to stop the container' },
+  'stop-timeout': { type: 'int', usage: 'Timeout (in seconds) to stop a container' },
+  runtime: { type: 'string', usage: 'Runtime to use for this container' },
+  rm: { type: 'bool', usage: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  interactive: { type: 'bool', short: 'i', usage: 'Keep STDIN open even if not attached' },
+  tty: { type: 'bool', short: 't', usage: 'Allocate a pseudo-TTY' },
+  publish: { type: 'strings', short: 'p', usage: "Publish a container's port(s) to the host" },
+  'publish-all': { type: 'bool', short: 'P', usage: 'Publish all exposed ports to random ports' },
+  volume: { type: 'strings', short: 'v', usage: 'Bind mount a volume' },
+  memory: { type: 'string', short: 'm', usage: 'Memory limit' },
+  cpus: { type: 'string', usage: 'Number of CPUs' },
+  'pids-limit': { type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
+  restart: { type: 'string', usage: 'Restart policy to apply when a container exits', default: 'no' },
+  network: { type: 'string', usage: 'Connect a container to a network', default: 'default' },
+  init: { type: 'bool', usage: 'Run an init inside the container' },
+  tmpfs: { type: 'strings', usage: 'Mount a tmpfs directory' },
+  pull: { type: 'string', usage: 'Pull image before creating ("always", "missing", "never")', default: 'missing' },
+  platform: { type: 'string', usage: 'Set platform if server is multi-platform capable' },
+} as const;
+
+type CreateFlags = ParsedFlags<typeof createFlags>['flags'];
+
+function parseEnvFile(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => (l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`));
+}
+
+function createBody(flags: CreateFlags, image: string, command: string[], detach: boolean): Record<string, unknown> {
+  const env = [...flags['env-file'].flatMap(parseEnvFile), ...flags.env.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))];
+  const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const spec of flags.publish) {
+    const parts = spec.split(':');
+    const container = parts.pop()!;
+    const key = container.includes('/') ? container : `${container}/tcp`;
+    (portBindings[key] ??= []).push({ HostIp: parts.length === 2 ? parts[0]! : '', HostPort: parts[parts.length - 1] ?? '' });
+  }
+  return {
+    Hostname: flags.hostname,
+    User: flags.user,
+    AttachStdin: flags.interactive && !detach,
+    AttachStdout: !detach,
+    AttachStderr: !detach,
+    Tty: flags.tty,
+    OpenStdin: flags.interactive,
+    StdinOnce: flags.interactive && !detach,
+    Env: env,
+    Cmd: command.length ? command : null,
+    Image: image,
+    WorkingDir: flags.workdir,
+    Entrypoint: flags.entrypoint ? [flags.entrypoint] : null,
+    Labels: Object.fromEntries(flags.label.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')])),
+    ...(flags['stop-signal'] ? { StopSignal: flags['stop-signal'] } : {}),
+    ...(flags['stop-timeout'] ? { StopTimeout: flags['stop-timeout'] } : {}),
+    HostConfig: {
+      AutoRemove: flags.rm,
+      Privileged: flags.privileged,
+      CapAdd: flags['cap-add'],
+      CapDrop: flags['cap-drop'],
+      ReadonlyRootfs: flags['read-only'],
+      SecurityOpt: flags['security-opt'],
+      GroupAdd: flags['group-add'],
+      Runtime: flags.runtime,
+      NetworkMode: flags.network,
+      RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) },
+      PortBindings: portBindings,
+      PublishAllPorts: flags['publish-all'],
+      Binds: flags.volume,
+      Memory: flags.memory ? parseBytes(flags.memory) : 0,
+      NanoCpus: flags.cpus ? Math.round(Number(flags.cpus) * 1e9) : 0,
+      PidsLimit: flags['pids-limit'] || null,
+      Init: flags.init || null,
+      Tmpfs: Object.fromEntries(flags.tmpfs.map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')])),
+    },
+  };
+}
+
+function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([bkmg]?)b?$/i.exec(text.trim());
+  if (!match) throw new CliError(`invalid size: '${text}'`, 125);
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Creates the container, pulling the image first when it is missing (as docker does). */
+export async function createContainer(ctx: CliContext, flags: CreateFlags, image: string, command: string[], detach: boolean): Promise<string> {
+  const client = ctx.client();
+  const body = createBody(flags, image, command, detach);
+  const create = () => client.json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', { query: { name: flags.name || undefined }, body });
+  try {
+    const created = await create();
+    for (const warning of created.Warnings ?? []) ctx.stderr.write(`WARNING: ${warning}\n`);
+    return created.Id;
+  } catch (err) {
+    if (!(err instanceof DaemonError) || err.status !== 404 || flags.pull === 'never') throw err;
+    const ref = withDefaultTag(parseNormalizedReference(image));
+    ctx.stderr.write(`Unable to find image '${familiarReference(ref)}' locally\n`);
+    const response = await client.request('POST', '/images/create', {
+      query: { fromImage: familiarReference({ ...ref, tag: undefined, digest: undefined }), tag: ref.digest ?? ref.tag },
+      headers: { 'X-Registry-Auth': registryAuthHeader(loadCredentials(process.env, ref.domain)) },
+    });
+    await displayProgress(client, response, ctx.stderr);
+    return (await create()).Id;
+  }
+}
+
+/** docker run's exit codes for failures before the container's own code exists. */
+function runError(err: unknown): never {
+  if (err instanceof CliError) throw err;
+  const message = err instanceof DaemonError ? `docker: Error response from daemon: ${err.message}` : `docker: ${(err as Error).message}`;
+  const text = message.replace(/^docker:/, 'berth:');
+  if (/executable file not found|no such file or directory/.test(message)) throw new CliError(text, 127);
+  if (/permission denied/.test(message)) throw new CliError(text, 126);
+  throw new CliError(`${text}\n\nRun 'berth run --help' for more information`, 125);
+}
+
+export const createCommand = defineCommand({
+  name: 'create',
+  usage: 'berth create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Create a new container',
+  flags: createFlags,
+  interspersed: false,
+  async run({ flags, positionals }, ctx) {
+    const [image, ...command] = positionals;
+    if (!image) throw new CliError(`"berth create" requires at least 1 argument.\nSee 'berth create --help'.`, 125);
+    try {
+      ctx.stdout.write(`${await createContainer(ctx, flags, image, command, true)}\n`);
+    } catch (err) {
+      runError(err);
+    }
+    return 0;
+  },
+});
+
+export const runCommand = defineCommand({
+  name: 'run',
+  usage: 'berth run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Create and run a new container from an image',
+  flags: { ...createFlags, detach: { type: 'bool', short: 'd', usage: 'Run container in background and print container ID' } },
+  interspersed: false,
+  async run({ flags, positionals }, ctx) {
+    const [image, ...command] = positionals;
+    if (!image) throw new CliError(`"berth run" requires at least 1 argument.\nSee 'berth run --help'.`, 125);
+    const client = ctx.client();
+    let id: string;
+    try {
+      id = await createContainer(ctx, flags, image, command, flags.detach);
+    } catch (err) {
+      runError(err);
+    }
+    if (flags.detach) {
+      try {
+        await client.request('POST', `/containers/${id}/start`);
+      } catch (err) {
+        runError(err);
+      }
+      ctx.stdout.write(`${id}\n`);
+      return 0;
+    }
+    // As docker: attach and wait before start, so no output and no exit is missed.
+    const socket = await attachContainer(client, id, { stdout: true, stderr: true });
+    const output = demultiplex(socket, ctx.stdout, ctx.stderr);
+    const waitResponse = await client.request('POST', `/containers/${id}/wait`, { query: { condition: flags.rm ? 'removed' : 'next-exit' } });
+    const status = (async () => {
+      let code = 0;
+      for await (const message of client.jsonLines<{ StatusCode: number }>(waitResponse)) code = message.StatusCode;
+      return code;
+    })();
+    try {
+      await client.request('POST', `/containers/${id}/start`);
+    } catch (err) {
+      socket.destroy();
+      runError(err);
+    }
+    const code = await status;
+    await output;
+    return code;
+  },
+});

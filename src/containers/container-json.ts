@@ -1,0 +1,96 @@
+/** Containers in the Docker Engine API's shapes: ContainerInspectResponse and ContainerSummary. */
+import type { ContainerRecord } from './container-record.js';
+import { humanDuration } from '../lib/human-units.js';
+
+/** docker ps's STATUS column: "Up 5 minutes", "Exited (3) 2 seconds ago", "Created". */
+function statusText(record: ContainerRecord, nowMs: number): string {
+  const s = record.state;
+  switch (s.status) {
+    case 'running':
+      return `Up ${humanDuration(nowMs - Date.parse(s.startedAt))}`;
+    case 'exited':
+      return `Exited (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
+    case 'created':
+      return 'Created';
+    default:
+      return s.status.charAt(0).toUpperCase() + s.status.slice(1);
+  }
+}
+
+export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string }): Record<string, unknown> {
+  const s = record.state;
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: record.path,
+    Args: record.args,
+    State: {
+      Status: s.status,
+      Running: s.status === 'running',
+      Paused: s.status === 'paused',
+      Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled,
+      Dead: s.status === 'dead',
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+    },
+    Image: record.imageId,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: extra.logPath,
+    Name: `/${record.name}`,
+    RestartCount: record.restartCount,
+    Driver: 'overlayfs',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'k8s-file', Config: {} }, ...record.hostConfig, Runtime: record.runtime },
+    GraphDriver: { Name: 'overlayfs', Data: { MergedDir: extra.rootfs } },
+    Mounts: [],
+    Config: {
+      Hostname: record.config.Hostname ?? '',
+      Domainname: record.config.Domainname ?? '',
+      User: record.config.User ?? '',
+      AttachStdin: record.config.AttachStdin ?? false,
+      AttachStdout: record.config.AttachStdout ?? false,
+      AttachStderr: record.config.AttachStderr ?? false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: record.config.Env ?? [],
+      Cmd: record.config.Cmd ?? null,
+      Image: record.imageName,
+      Volumes: null,
+      WorkingDir: record.config.WorkingDir ?? '',
+      Entrypoint: record.config.Entrypoint ?? null,
+      OnBuild: null,
+      Labels: record.config.Labels ?? {},
+      ...(record.config.StopSignal ? { StopSignal: record.config.StopSignal } : {}),
+    },
+    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, Networks: {} },
+  };
+}
+
+export function toContainerSummary(record: ContainerRecord, nowMs: number): Record<string, unknown> {
+  return {
+    Id: record.id,
+    Names: [`/${record.name}`],
+    Image: record.imageName,
+    ImageID: record.imageId,
+    Command: [record.path, ...record.args].join(' '),
+    Created: Math.floor(Date.parse(record.created) / 1000),
+    Ports: [],
+    Labels: record.config.Labels ?? {},
+    State: record.state.status,
+    Status: statusText(record, nowMs),
+    HostConfig: { NetworkMode: 'none' },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}

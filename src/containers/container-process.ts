@@ -1,0 +1,110 @@
+/**
+ * How a container's process is made from its config and its image's: command (Entrypoint + Cmd),
+ * environment (image, then run, with Docker's PATH and HOSTNAME), working directory, and the user
+ * and groups resolved from the image's /etc/passwd and /etc/group.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { ContainerConfig } from '../oci/index.js';
+import type { ContainerConfigInput } from './container-record.js';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Docker's rule: the run's Entrypoint replaces the image's (and then its Cmd too). */
+export function commandOf(config: ContainerConfigInput, image: ContainerConfig): string[] {
+  const entrypoint = config.Entrypoint && config.Entrypoint.length > 0 ? config.Entrypoint : config.Entrypoint ? [] : (image.Entrypoint ?? []);
+  const cmd = config.Cmd && config.Cmd.length > 0 ? config.Cmd : config.Entrypoint && config.Entrypoint.length > 0 ? [] : (image.Cmd ?? []);
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw new InvalidArgumentError('no command specified');
+  return args;
+}
+
+/** Image env, then the run's (same keys replaced), PATH added when missing, HOSTNAME first. */
+export function environmentOf(config: ContainerConfigInput, image: ContainerConfig, hostname: string): string[] {
+  const env = new Map<string, string>();
+  for (const entry of [...(image.Env ?? []), ...(config.Env ?? [])]) {
+    const eq = entry.indexOf('=');
+    if (eq === -1) continue; // "-e NAME" without a value and not set in berth's env: Docker drops it too
+    env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH.slice('PATH='.length));
+  env.delete('HOSTNAME');
+  return [`HOSTNAME=${hostname}`, ...[...env].map(([k, v]) => `${k}=${v}`)];
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+async function readColonFile(path: string): Promise<string[][]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+/** Resolves "name", "uid", "name:group", "uid:gid" against the rootfs, as Docker does. */
+export async function resolveUser(rootfs: string, user: string, groupAdd: readonly string[] = []): Promise<{ uid: number; gid: number; additionalGids: number[]; home: string }> {
+  const passwd: PasswdEntry[] = (await readColonFile(join(rootfs, 'etc', 'passwd'))).map((f) => ({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }));
+  const groups = (await readColonFile(join(rootfs, 'etc', 'group'))).map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+  const [userPart = '', groupPart] = user.split(':');
+  let uid = 0;
+  let gid = 0;
+  let home = '/';
+  let name = '';
+  if (userPart === '') {
+    const root = passwd.find((p) => p.uid === 0);
+    name = root?.name ?? 'root';
+    home = root?.home ?? '/root';
+  } else if (/^\d+$/.test(userPart)) {
+    uid = Number(userPart);
+    const entry = passwd.find((p) => p.uid === uid);
+    gid = entry?.gid ?? 0;
+    home = entry?.home ?? '/';
+    name = entry?.name ?? '';
+  } else {
+    const entry = passwd.find((p) => p.name === userPart);
+    if (!entry) throw new InvalidArgumentError(`unable to find user ${userPart}: no matching entries in passwd file`);
+    ({ uid, gid, home, name } = entry);
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+    else {
+      const group = groups.find((g) => g.name === groupPart);
+      if (!group) throw new InvalidArgumentError(`unable to find group ${groupPart}: no matching entries in group file`);
+      gid = group.gid;
+    }
+  }
+  const additional = new Set<number>(name ? groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid) : []);
+  for (const extra of groupAdd) {
+    if (/^\d+$/.test(extra)) additional.add(Number(extra));
+    else {
+      const group = groups.find((g) => g.name === extra);
+      if (!group) throw new InvalidArgumentError(`Unable to find group ${extra}: no matching entries in group file`);
+      additional.add(group.gid);
+    }
+  }
+  return { uid, gid, additionalGids: [...additional], home };
+}
+
+/** /etc/hosts as Docker writes it for a container without a network yet. */
+export function hostsFile(hostname: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    `127.0.1.1\t${hostname}`,
+    '',
+  ].join('\n');
+}
+
+/** The host's resolv.conf without loopback resolvers, which a container cannot reach. */
+export function resolvConf(hostResolvConf: string): string {
+  const lines = hostResolvConf.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1)/.test(line));
+  return `${lines.join('\n').trim()}\n`;
+}

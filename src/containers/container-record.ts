@@ -1,0 +1,67 @@
+/** What berth keeps about one container (config.v2.json), in Docker's vocabulary. */
+import type { Digest } from '../content/digest.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  startedAt: string;
+  finishedAt: string;
+  oomKilled: boolean;
+}
+
+/** The create request's Config part, as the API sends it (fields berth uses). */
+export interface ContainerConfigInput {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Image?: string;
+  Volumes?: Record<string, object> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number | null;
+}
+
+export interface HostConfigInput {
+  AutoRemove?: boolean;
+  Privileged?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  ReadonlyRootfs?: boolean;
+  ShmSize?: number;
+  NetworkMode?: string;
+  Runtime?: string;
+  [key: string]: unknown;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  /** The image as the user named it, and the ID it resolved to. */
+  imageName: string;
+  imageId: Digest;
+  /** Top layer chain the container's snapshot stands on (undefined for an empty image). */
+  chainId?: Digest;
+  path: string;
+  args: string[];
+  config: ContainerConfigInput;
+  hostConfig: HostConfigInput;
+  runtime: string;
+  state: ContainerState;
+  restartCount: number;
+}

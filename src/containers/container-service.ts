@@ -1,0 +1,375 @@
+/**
+ * Containers: create, start, stop, kill, wait, remove, under one conmon monitor each (so they keep
+ * running when berthd stops), with the rootfs an overlay snapshot of the image. berthd learns of an
+ * exit from conmon's exit file, and re-adopts running containers when it starts.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../lib/clock.js';
+import type { CommandRunner } from '../lib/command-runner.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import type { NewEvent } from '../events/index.js';
+import type { ImageService } from '../images/index.js';
+import type { Snapshotter } from '../snapshots/index.js';
+import { chainIds } from '../snapshots/index.js';
+import { mountAll, unmount } from '../snapshots/mount.js';
+import { buildRuntimeSpec } from '../oci/runtime-spec.js';
+import type { ConmonMonitor } from '../runtime/conmon-monitor.js';
+import type { RuntimeSelection } from '../runtime/index.js';
+import type { Digest } from '../content/digest.js';
+import { ContainerStore } from './container-store.js';
+import type { ContainerConfigInput, ContainerRecord, HostConfigInput } from './container-record.js';
+import { generateName, normalizeName } from './container-names.js';
+import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
+import { containerCapabilities } from './capabilities.js';
+import { checkSupported } from './supported-options.js';
+import { signalNumber } from './signals.js';
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  images: ImageService;
+  snapshotter: Snapshotter;
+  monitor: ConmonMonitor;
+  runtimes: RuntimeSelection;
+  runner: CommandRunner;
+  clock: Clock;
+  publish: (event: NewEvent) => void;
+  /** Per-container runtime files (bundle, rootfs mount point, attach sockets). */
+  execRoot: string;
+  heldCapabilities: string[];
+  /** Parent cgroup of every container ("/berth", as dockerd's "/docker"). */
+  cgroupParent: string;
+  hostResolvConf: string;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export class ContainerService {
+  private readonly exitWaiters = new Map<string, ((code: number) => void)[]>();
+  private readonly removeWaiters = new Map<string, ((code: number) => void)[]>();
+  private readonly watching = new Set<string>();
+  /** Readers (attach, logs -f) of each container's log: removal waits for them to finish reading. */
+  private readonly logReaders = new Map<string, number>();
+
+  constructor(private readonly deps: ContainerServiceDeps) {}
+
+  private now(): string {
+    return new Date(this.deps.clock.nowMs()).toISOString();
+  }
+
+  private bundleDir(id: string): string {
+    return join(this.deps.execRoot, 'containers', id);
+  }
+
+  private exitDir(): string {
+    return join(this.deps.execRoot, 'exits');
+  }
+
+  logPath(id: string): string {
+    return join(this.deps.store.dir(id), 'ctr.log');
+  }
+
+  private runtimePath(record: ContainerRecord): string {
+    const runtime = this.deps.runtimes.runtimes.find((r) => r.name === record.runtime);
+    if (!runtime) throw new InvalidArgumentError(`unknown or invalid runtime name: ${record.runtime}`);
+    return runtime.path;
+  }
+
+  get(term: string): ContainerRecord {
+    return this.deps.store.resolve(term);
+  }
+
+  list(): ContainerRecord[] {
+    return this.deps.store.all();
+  }
+
+  /** Keeps the container's log in place until the returned release is called. */
+  holdLog(id: string): () => void {
+    this.logReaders.set(id, (this.logReaders.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.logReaders.get(id) ?? 1) - 1;
+      if (left <= 0) this.logReaders.delete(id);
+      else this.logReaders.set(id, left);
+    };
+  }
+
+  private async logReadersDone(id: string): Promise<void> {
+    // --rm removes a container as soon as it exits, while `docker run` may still be reading its
+    // last lines; give readers a moment (they end on their own once the container stopped).
+    for (let waited = 0; this.logReaders.has(id) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Which containers use an image (for rmi's conflicts). */
+  containersUsing(imageId: Digest): { id: string; running: boolean }[] {
+    return this.deps.store.all().filter((r) => r.imageId === imageId).map((r) => ({ id: r.id, running: r.state.status === 'running' }));
+  }
+
+  chainsInUse(): Digest[] {
+    return this.deps.store.all().flatMap((r) => (r.chainId ? [r.chainId] : []));
+  }
+
+  counts(): { running: number; paused: number; stopped: number } {
+    const all = this.deps.store.all();
+    const running = all.filter((r) => r.state.status === 'running').length;
+    const paused = all.filter((r) => r.state.status === 'paused').length;
+    return { running, paused, stopped: all.length - running - paused };
+  }
+
+  async create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }> {
+    if (!config.Image) throw new InvalidArgumentError('config.Image is required');
+    checkSupported(config, hostConfig);
+    const image = this.deps.images.inspect(config.Image); // 404 "No such image" makes the CLI pull
+    const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
+    commandOf(config, imageConfig); // "no command specified" at create, as Docker
+    let containerName = name ? normalizeName(name) : '';
+    if (containerName) this.deps.store.checkName(containerName);
+    else {
+      for (let retry = 0; !containerName || this.deps.store.byName(containerName); retry++) containerName = generateName(retry);
+    }
+    const runtime = hostConfig.Runtime || this.deps.runtimes.defaultRuntime;
+    if (!this.deps.runtimes.runtimes.some((r) => r.name === runtime)) throw new InvalidArgumentError(`unknown or invalid runtime name: ${runtime}`);
+    const id = randomBytes(32).toString('hex');
+    const chains = chainIds((image.RootFS?.Layers ?? []) as Digest[]);
+    const args = commandOf(config, imageConfig);
+    const record: ContainerRecord = {
+      id,
+      name: containerName,
+      created: this.now(),
+      imageName: config.Image,
+      imageId: image.Id as Digest,
+      chainId: chains[chains.length - 1],
+      path: args[0]!,
+      args: args.slice(1),
+      config: { ...config, Hostname: config.Hostname || id.slice(0, 12) },
+      hostConfig,
+      runtime,
+      state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
+      restartCount: 0,
+    };
+    try {
+      await this.deps.snapshotter.prepare(id, record.chainId);
+      await this.deps.store.save(record);
+    } catch (err) {
+      await this.deps.snapshotter.remove(id).catch(() => undefined);
+      await this.deps.store.remove(id).catch(() => undefined);
+      throw err;
+    }
+    this.deps.publish({ Type: 'container', Action: 'create', Actor: { ID: id, Attributes: { image: config.Image, name: containerName } } });
+    return { id, warnings: [] };
+  }
+
+  private rootfs(id: string): string {
+    return join(this.bundleDir(id), 'rootfs');
+  }
+
+  private async mountRootfs(record: ContainerRecord): Promise<void> {
+    const target = this.rootfs(record.id);
+    await mkdir(target, { recursive: true });
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    if (mounts.includes(` ${target} `)) return;
+    await mountAll(await this.deps.snapshotter.mounts(record.id), target, this.deps.runner);
+  }
+
+  private async unmountRootfs(id: string): Promise<void> {
+    const target = this.rootfs(id);
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    if (mounts.includes(` ${target} `)) await unmount(target, this.deps.runner);
+  }
+
+  async start(term: string): Promise<void> {
+    const record = this.get(term);
+    if (record.state.status === 'running') throw new NotModifiedError('container already started');
+    if (record.state.status === 'removing') throw new ConflictError(`container ${record.id} is marked for removal and cannot be started`);
+    const image = this.deps.images.inspect(record.imageId);
+    const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
+    const bundle = this.bundleDir(record.id);
+    await mkdir(join(bundle, 'sockets'), { recursive: true });
+    await mkdir(this.exitDir(), { recursive: true });
+    await rm(join(this.exitDir(), record.id), { force: true });
+    await this.mountRootfs(record);
+    try {
+      const hostname = record.config.Hostname ?? record.id.slice(0, 12);
+      const dataDir = this.deps.store.dir(record.id);
+      await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
+      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname));
+      await writeFile(join(dataDir, 'resolv.conf'), resolvConf(this.deps.hostResolvConf));
+      const user = await resolveUser(this.rootfs(record.id), record.config.User ?? imageConfig.User ?? '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
+      const env = environmentOf(record.config, imageConfig, hostname);
+      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+      const privileged = record.hostConfig.Privileged === true;
+      const spec = buildRuntimeSpec({
+        process: {
+          args: [record.path, ...record.args],
+          env,
+          cwd: record.config.WorkingDir || imageConfig.WorkingDir || '/',
+          uid: user.uid,
+          gid: user.gid,
+          additionalGids: user.additionalGids,
+          terminal: false,
+          capabilities: privileged ? this.deps.heldCapabilities : containerCapabilities(record.hostConfig.CapAdd ?? [], record.hostConfig.CapDrop ?? [], this.deps.heldCapabilities),
+          noNewPrivileges: ((record.hostConfig['SecurityOpt'] as string[] | undefined) ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+        },
+        rootfs: this.rootfs(record.id),
+        readonlyRootfs: record.hostConfig.ReadonlyRootfs === true,
+        hostname,
+        mounts: [
+          { destination: '/etc/hostname', type: 'bind', source: join(dataDir, 'hostname'), options: ['rbind', 'rprivate'] },
+          { destination: '/etc/hosts', type: 'bind', source: join(dataDir, 'hosts'), options: ['rbind', 'rprivate'] },
+          { destination: '/etc/resolv.conf', type: 'bind', source: join(dataDir, 'resolv.conf'), options: ['rbind', 'rprivate'] },
+        ],
+        shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
+        cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
+        privileged,
+      });
+      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
+      const runtimePath = this.runtimePath(record);
+      await this.deps.monitor.delete(record.id, runtimePath).catch(() => undefined);
+      const { pid } = await this.deps.monitor.create({
+        id: record.id,
+        name: record.name,
+        bundleDir: bundle,
+        runtimePath,
+        logPath: this.logPath(record.id),
+        exitDir: this.exitDir(),
+        socketDir: join(bundle, 'sockets'),
+        logSizeMax: -1,
+      });
+      await this.deps.monitor.start(record.id, runtimePath);
+      record.state = { ...record.state, status: 'running', pid, exitCode: 0, error: '', startedAt: this.now(), finishedAt: ZERO_TIME, oomKilled: false };
+      await this.deps.store.save(record);
+    } catch (err) {
+      record.state = { ...record.state, status: record.state.startedAt === ZERO_TIME ? 'created' : 'exited', error: (err as Error).message, exitCode: 128 };
+      await this.deps.store.save(record).catch(() => undefined);
+      await this.unmountRootfs(record.id).catch(() => undefined);
+      // As Docker: a --rm container that could not start is removed too.
+      if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    this.deps.publish({ Type: 'container', Action: 'start', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+    this.watchExit(record.id);
+  }
+
+  /** Follows conmon's exit file for a running container, once. */
+  private watchExit(id: string): void {
+    if (this.watching.has(id)) return;
+    this.watching.add(id);
+    this.deps.monitor.waitExit(this.exitDir(), id).then(
+      (code) => this.onExit(id, code),
+      () => this.watching.delete(id),
+    );
+  }
+
+  private async onExit(id: string, code: number): Promise<void> {
+    this.watching.delete(id);
+    let record: ContainerRecord;
+    try {
+      record = this.deps.store.resolve(id);
+    } catch {
+      return;
+    }
+    await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
+    await this.unmountRootfs(id).catch(() => undefined);
+    record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now() };
+    await this.deps.store.save(record);
+    this.deps.publish({ Type: 'container', Action: 'die', Actor: { ID: id, Attributes: { exitCode: String(code), image: record.imageName, name: record.name } } });
+    for (const wake of this.exitWaiters.get(id) ?? []) wake(code);
+    this.exitWaiters.delete(id);
+    if (record.hostConfig.AutoRemove) await this.remove(id, { force: true }).catch(() => undefined);
+  }
+
+  private nextExit(id: string): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.exitWaiters.set(id, list);
+    });
+  }
+
+  /** Resolves with the exit code when the condition is met. */
+  async wait(term: string, condition: WaitCondition): Promise<number> {
+    const record = this.get(term);
+    if (condition === 'removed') {
+      return new Promise<number>((resolve) => {
+        const list = this.removeWaiters.get(record.id) ?? [];
+        list.push(resolve);
+        this.removeWaiters.set(record.id, list);
+      });
+    }
+    if (condition === 'next-exit' || record.state.status === 'running') return this.nextExit(record.id);
+    return record.state.exitCode;
+  }
+
+  async kill(term: string, signal: string | undefined): Promise<void> {
+    const record = this.get(term);
+    if (record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
+    const number = signalNumber(signal || 'KILL');
+    await this.deps.monitor.kill(record.id, this.runtimePath(record), String(number));
+    this.deps.publish({ Type: 'container', Action: 'kill', Actor: { ID: record.id, Attributes: { signal: String(number), image: record.imageName, name: record.name } } });
+  }
+
+  async stop(term: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void> {
+    const record = this.get(term);
+    if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
+    const exited = this.nextExit(record.id);
+    const signal = signalNumber(options.signal || record.config.StopSignal || 'SIGTERM');
+    const timeout = options.timeoutSeconds ?? record.config.StopTimeout ?? 10;
+    await this.deps.monitor.kill(record.id, this.runtimePath(record), String(signal));
+    const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, timeout) * 1000))]);
+    if (!inTime) {
+      await this.deps.monitor.kill(record.id, this.runtimePath(record), '9');
+      await exited;
+    }
+    this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+  }
+
+  async remove(term: string, options: { force: boolean }): Promise<void> {
+    const record = this.get(term);
+    if (record.state.status === 'running') {
+      if (!options.force) {
+        throw new ConflictError(`cannot remove container "/${record.name}": container is running: stop the container before removing or force remove`);
+      }
+      const exited = this.nextExit(record.id);
+      await this.deps.monitor.kill(record.id, this.runtimePath(record), '9');
+      await exited;
+      if (!this.deps.store.all().some((r) => r.id === record.id)) return; // AutoRemove got there first
+    }
+    await this.logReadersDone(record.id);
+    if (!this.deps.store.all().some((r) => r.id === record.id)) return;
+    await this.unmountRootfs(record.id);
+    await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
+    await this.deps.snapshotter.remove(record.id);
+    await rm(this.bundleDir(record.id), { recursive: true, force: true });
+    await rm(join(this.exitDir(), record.id), { force: true });
+    await this.deps.store.remove(record.id);
+    this.deps.publish({ Type: 'container', Action: 'destroy', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+    for (const wake of this.removeWaiters.get(record.id) ?? []) wake(record.state.exitCode);
+    this.removeWaiters.delete(record.id);
+  }
+
+  /** At daemon start: re-adopt containers that kept running, and record exits that happened meanwhile. */
+  async restore(): Promise<void> {
+    for (const record of this.deps.store.all()) {
+      if (record.state.status !== 'running') continue;
+      const code = await this.deps.monitor.exitCode(this.exitDir(), record.id);
+      if (code !== undefined) {
+        await this.onExit(record.id, code);
+        continue;
+      }
+      const state = await this.deps.monitor.state(record.id, this.runtimePath(record));
+      if (state && (state.status === 'running' || state.status === 'created')) {
+        this.watchExit(record.id);
+      } else {
+        record.state = { ...record.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor exited without recording an exit code', finishedAt: this.now() };
+        await this.deps.store.save(record);
+        await this.unmountRootfs(record.id).catch(() => undefined);
+      }
+    }
+  }
+}

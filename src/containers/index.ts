@@ -1,0 +1,5 @@
+export { ContainerService, type ContainerServiceDeps, type WaitCondition } from './container-service.js';
+export { ContainerStore } from './container-store.js';
+export { toContainerInspect, toContainerSummary } from './container-json.js';
+export { ownCapabilities } from './capabilities.js';
+export type { ContainerRecord, ContainerConfigInput, HostConfigInput } from './container-record.js';

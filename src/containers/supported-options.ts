@@ -1,0 +1,35 @@
+/**
+ * Create options berth does not implement yet get a 400 that names them, never silent ignoring.
+ * Each later capability (networking, volumes, resources, TTY) removes its names from here.
+ */
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { ContainerConfigInput, HostConfigInput } from './container-record.js';
+
+const isSet = (value: unknown): boolean => {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+};
+
+const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Memory', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'PidsLimit', 'Devices', 'Ulimits', 'Tmpfs', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'Init', 'IpcMode', 'PidMode', 'UTSMode'];
+
+export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
+  const unsupported: string[] = [];
+  if (config.Tty) unsupported.push('Tty (-t)');
+  if (config.OpenStdin) unsupported.push('OpenStdin (-i)');
+  for (const key of UNSUPPORTED_HOST) {
+    const value = hostConfig[key];
+    if (key === 'PidsLimit' && (value === -1 || value === 0)) continue;
+    if (key === 'MemorySwap' && (value === -1 || value === 0)) continue;
+    if (key === 'IpcMode' && (value === 'private' || value === 'shareable' || value === '')) continue;
+    if (isSet(value)) unsupported.push(`HostConfig.${key}`);
+  }
+  const restart = hostConfig['RestartPolicy'] as { Name?: string } | undefined;
+  if (restart?.Name && restart.Name !== 'no') unsupported.push('HostConfig.RestartPolicy');
+  const mode = hostConfig.NetworkMode;
+  if (mode && !['default', 'bridge', 'none'].includes(mode)) unsupported.push(`HostConfig.NetworkMode=${mode}`);
+  if (unsupported.length > 0) {
+    throw new InvalidArgumentError(`not supported by berth yet: ${unsupported.join(', ')}`);
+  }
+}
