@@ -25,6 +25,24 @@ import { generateName, normalizeName } from './container-names.js';
 import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
 import { checkSupported } from './supported-options.js';
+import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
+import type { ResourceLimits } from '../oci/runtime-spec.js';
+
+/** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
+export function resourcesOf(hostConfig: HostConfigInput): ResourceLimits {
+  const num = (key: string) => (typeof hostConfig[key] === 'number' ? (hostConfig[key] as number) : 0);
+  const memory = num('Memory');
+  const swap = num('MemorySwap');
+  const nanoCpus = num('NanoCpus');
+  const period = num('CpuPeriod') || 100_000;
+  return {
+    ...(memory > 0 ? { memoryBytes: memory, memorySwapBytes: swap === -1 ? -1 : swap > 0 ? swap : memory * 2 } : {}),
+    ...(nanoCpus > 0 ? { cpuQuota: Math.round((nanoCpus * period) / 1e9), cpuPeriod: period } : num('CpuQuota') > 0 ? { cpuQuota: num('CpuQuota'), cpuPeriod: period } : {}),
+    ...(num('CpuShares') > 0 ? { cpuShares: num('CpuShares') } : {}),
+    ...(typeof hostConfig['CpusetCpus'] === 'string' && hostConfig['CpusetCpus'] ? { cpusetCpus: hostConfig['CpusetCpus'] as string } : {}),
+    ...(num('PidsLimit') > 0 ? { pidsLimit: num('PidsLimit') } : {}),
+  };
+}
 import { signalNumber } from './signals.js';
 
 export interface ContainerServiceDeps {
@@ -41,6 +59,10 @@ export interface ContainerServiceDeps {
   heldCapabilities: string[];
   /** Parent cgroup of every container ("/berth", as dockerd's "/docker"). */
   cgroupParent: string;
+  /** The default seccomp profile (Docker's format), when the host has one. */
+  seccompProfile?: SeccompProfileDocument;
+  goArch: string;
+  readFile: (path: string) => Promise<string>;
   hostResolvConf: string;
 }
 
@@ -193,6 +215,7 @@ export class ContainerService {
     await mkdir(join(bundle, 'sockets'), { recursive: true });
     await mkdir(this.exitDir(), { recursive: true });
     await rm(join(this.exitDir(), record.id), { force: true });
+    await rm(join(bundle, 'oom'), { force: true });
     await this.mountRootfs(record);
     try {
       const hostname = record.config.Hostname ?? record.id.slice(0, 12);
@@ -204,6 +227,9 @@ export class ContainerService {
       const env = environmentOf(record.config, imageConfig, hostname);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
       const privileged = record.hostConfig.Privileged === true;
+      const securityOpts = (record.hostConfig['SecurityOpt'] as string[] | undefined) ?? [];
+      const capabilities = privileged ? this.deps.heldCapabilities : containerCapabilities(record.hostConfig.CapAdd ?? [], record.hostConfig.CapDrop ?? [], this.deps.heldCapabilities);
+      const seccomp = privileged ? undefined : await this.seccompFor(securityOpts, capabilities);
       const spec = buildRuntimeSpec({
         process: {
           args: [record.path, ...record.args],
@@ -213,8 +239,8 @@ export class ContainerService {
           gid: user.gid,
           additionalGids: user.additionalGids,
           terminal: false,
-          capabilities: privileged ? this.deps.heldCapabilities : containerCapabilities(record.hostConfig.CapAdd ?? [], record.hostConfig.CapDrop ?? [], this.deps.heldCapabilities),
-          noNewPrivileges: ((record.hostConfig['SecurityOpt'] as string[] | undefined) ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+          capabilities,
+          noNewPrivileges: securityOpts.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
         },
         rootfs: this.rootfs(record.id),
         readonlyRootfs: record.hostConfig.ReadonlyRootfs === true,
@@ -227,6 +253,8 @@ export class ContainerService {
         shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
         cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
         privileged,
+        seccomp,
+        resources: resourcesOf(record.hostConfig),
       });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
       const runtimePath = this.runtimePath(record);
@@ -256,6 +284,15 @@ export class ContainerService {
     this.watchExit(record.id);
   }
 
+  /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */
+  private async seccompFor(securityOpts: readonly string[], capabilities: string[]): Promise<Record<string, unknown> | undefined> {
+    const option = securityOpts.find((o) => /^seccomp[=:]/.test(o));
+    const value = option?.slice('seccomp='.length);
+    if (value === 'unconfined') return undefined;
+    if (value) return compileSeccomp(parseSeccompProfile(await this.deps.readFile(value), value), this.deps.goArch, capabilities);
+    return this.deps.seccompProfile ? compileSeccomp(this.deps.seccompProfile, this.deps.goArch, capabilities) : undefined;
+  }
+
   /** Follows conmon's exit file for a running container, once. */
   private watchExit(id: string): void {
     if (this.watching.has(id)) return;
@@ -274,10 +311,12 @@ export class ContainerService {
     } catch {
       return;
     }
+    const oomKilled = await this.deps.monitor.oomKilled(this.bundleDir(id));
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
     await this.unmountRootfs(id).catch(() => undefined);
-    record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now() };
+    record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now(), oomKilled };
     await this.deps.store.save(record);
+    if (oomKilled) this.deps.publish({ Type: 'container', Action: 'oom', Actor: { ID: id, Attributes: { image: record.imageName, name: record.name } } });
     this.deps.publish({ Type: 'container', Action: 'die', Actor: { ID: id, Attributes: { exitCode: String(code), image: record.imageName, name: record.name } } });
     for (const wake of this.exitWaiters.get(id) ?? []) wake(code);
     this.exitWaiters.delete(id);

@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Memory', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'PidsLimit', 'Devices', 'Ulimits', 'Tmpfs', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'Init', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Devices', 'Ulimits', 'Tmpfs', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'Init', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
@@ -20,10 +20,14 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   if (config.OpenStdin) unsupported.push('OpenStdin (-i)');
   for (const key of UNSUPPORTED_HOST) {
     const value = hostConfig[key];
-    if (key === 'PidsLimit' && (value === -1 || value === 0)) continue;
-    if (key === 'MemorySwap' && (value === -1 || value === 0)) continue;
     if (key === 'IpcMode' && (value === 'private' || value === 'shareable' || value === '')) continue;
     if (isSet(value)) unsupported.push(`HostConfig.${key}`);
+  }
+  for (const option of (hostConfig['SecurityOpt'] as string[] | undefined) ?? []) {
+    if (!/^(no-new-privileges([:=](true|false))?|seccomp[=:].+|label[=:]disable|apparmor[=:]unconfined)$/.test(option)) unsupported.push(`SecurityOpt ${option}`);
+  }
+  if (typeof hostConfig['NanoCpus'] === 'number' && (hostConfig['NanoCpus'] as number) > 0 && typeof hostConfig['CpuQuota'] === 'number' && (hostConfig['CpuQuota'] as number) > 0) {
+    throw new InvalidArgumentError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   }
   const restart = hostConfig['RestartPolicy'] as { Name?: string } | undefined;
   if (restart?.Name && restart.Name !== 'no') unsupported.push('HostConfig.RestartPolicy');

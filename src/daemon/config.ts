@@ -27,6 +27,7 @@ export const DAEMON_FLAGS = {
   'default-runtime': { type: 'string', usage: 'Default OCI runtime for containers (default: crun on cgroup v2, else runc)' },
   label: { type: 'strings', usage: 'Set key=value labels to the daemon' },
   'cgroup-parent': { type: 'string', usage: 'Parent cgroup for all containers', default: '/berth' },
+  'seccomp-profile': { type: 'string', usage: 'Path to the default seccomp profile', default: '/usr/share/containers/seccomp.json' },
   'registry-mirror': { type: 'strings', usage: 'Preferred registry mirror for Docker Hub' },
   'insecure-registry': { type: 'strings', usage: 'Registries (host:port or CIDR) that may use plain HTTP' },
   'max-concurrent-downloads': { type: 'int', usage: 'Maximum concurrent downloads for each pull', default: 3 },
@@ -48,6 +49,7 @@ const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
   labels: 'label',
   runtimes: 'runtimes',
   'cgroup-parent': 'cgroup-parent',
+  'seccomp-profile': 'seccomp-profile',
   'registry-mirrors': 'registry-mirror',
   'insecure-registries': 'insecure-registry',
   'max-concurrent-downloads': 'max-concurrent-downloads',
@@ -69,6 +71,7 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string }>;
   labels: string[];
   cgroupParent: string;
+  seccompProfile: string;
   registryMirrors: string[];
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
@@ -149,6 +152,7 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
       runtimes,
       labels: pick('label', parsed.flags.label, isStrings, 'a list of strings'),
       cgroupParent: pick('cgroup-parent', parsed.flags['cgroup-parent'], isString, 'a string'),
+      seccompProfile: pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path'),
       registryMirrors: pick('registry-mirror', parsed.flags['registry-mirror'], isStrings, 'a list of URLs'),
       insecureRegistries: pick('insecure-registry', parsed.flags['insecure-registry'], isStrings, 'a list of host:port or CIDR'),
       maxConcurrentDownloads: positive('max-concurrent-downloads', pick('max-concurrent-downloads', parsed.flags['max-concurrent-downloads'], isNumber, 'a number')),

@@ -19,6 +19,7 @@ import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
 import { ContainerService, ContainerStore, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
 import { ConmonMonitor } from '../runtime/index.js';
+import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError } from '../lib/errors.js';
@@ -74,6 +75,13 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner),
       ImageStore.open(join(config.dataRoot, 'images')),
     ]);
+    const seccompProfile = await readFile(config.seccompProfile, 'utf8').then(
+      (text) => parseSeccompProfile(text, config.seccompProfile),
+      () => {
+        logger.warn({ path: config.seccompProfile }, 'no seccomp profile: containers run without a syscall filter (install golang-github-containers-common)');
+        return undefined;
+      },
+    );
     let containers: ContainerService | undefined;
     const containerStore = await ContainerStore.open(join(config.dataRoot, 'containers'));
     const images = new ImageService({
@@ -83,7 +91,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       clock: deps.clock,
       publish: (event) => events.publish(event),
       platform: { os: 'linux', architecture: host.goArch },
-      // Containers are built after images; until then (and if there are none) nothing uses them.
+    // Containers are built after images; until then (and if there are none) nothing uses them.
       usage: { containersUsing: (id) => containers?.containersUsing(id) ?? [], chainsInUse: () => containers?.chainsInUse() ?? [] },
     });
     containers = new ContainerService({
@@ -98,6 +106,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       execRoot: config.execRoot,
       heldCapabilities: await ownCapabilities(),
       cgroupParent: config.cgroupParent.startsWith('/') ? config.cgroupParent : `/${config.cgroupParent}`,
+      seccompProfile,
+      goArch: host.goArch,
+      readFile: (path) => readFile(path, 'utf8'),
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
     });
     await images.start();
@@ -131,6 +142,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       debug: config.debug,
       storageDriver: 'overlayfs',
       registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
+      seccompProfile: seccompProfile !== undefined,
       labels: config.labels,
       clock: deps.clock,
       eventListeners: () => events.listenerCount,

@@ -69,6 +69,21 @@ export interface RuntimeSpecInput {
   /** A network namespace to join (a path), or undefined for a new one. */
   netnsPath?: string;
   privileged: boolean;
+  /** linux.seccomp, or undefined for none (privileged, seccomp=unconfined). */
+  seccomp?: Record<string, unknown>;
+  resources: ResourceLimits;
+}
+
+/** cgroup limits in the OCI spec's units. */
+export interface ResourceLimits {
+  memoryBytes?: number;
+  /** Memory plus swap; -1 unlimited. */
+  memorySwapBytes?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
 }
 
 const DEVICE_RULES = [
@@ -124,7 +139,23 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
         input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' },
       ],
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES },
+      resources: {
+        devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES,
+        ...(input.resources.memoryBytes || input.resources.memorySwapBytes
+          ? { memory: { ...(input.resources.memoryBytes ? { limit: input.resources.memoryBytes } : {}), ...(input.resources.memorySwapBytes ? { swap: input.resources.memorySwapBytes } : {}) } }
+          : {}),
+        ...(input.resources.cpuQuota || input.resources.cpuShares || input.resources.cpusetCpus
+          ? {
+              cpu: {
+                ...(input.resources.cpuQuota ? { quota: input.resources.cpuQuota, period: input.resources.cpuPeriod ?? 100_000 } : {}),
+                ...(input.resources.cpuShares ? { shares: input.resources.cpuShares } : {}),
+                ...(input.resources.cpusetCpus ? { cpus: input.resources.cpusetCpus } : {}),
+              },
+            }
+          : {}),
+        ...(input.resources.pidsLimit && input.resources.pidsLimit > 0 ? { pids: { limit: input.resources.pidsLimit } } : {}),
+      },
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       maskedPaths: input.privileged ? [] : MASKED_PATHS,
       readonlyPaths: input.privileged ? [] : READONLY_PATHS,
     },

@@ -49,6 +49,7 @@ describe('conmon + runc', { skip: available ? false : 'needs root, conmon and ru
       shmSizeBytes: 64 * 1024 * 1024,
       cgroupsPath: `/${cgroupParent}/${id}`,
       privileged: false,
+      resources: {},
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     const spec2 = { id, name: `test-${id.slice(0, 6)}`, bundleDir: bundle, runtimePath: runc, logPath: join(bundle, 'ctr.log'), exitDir: join(bundle, 'exits'), socketDir: join(bundle, 'sockets'), logSizeMax: -1 };

@@ -42,6 +42,8 @@ export class ConmonMonitor {
       '-l', `k8s-file:${spec.logPath}`,
       '--log-size-max', String(spec.logSizeMax),
       '--exit-dir', spec.exitDir,
+      // conmon records an OOM kill as an "oom" file in its persist directory.
+      '-0', spec.bundleDir,
       '--socket-dir-path', spec.socketDir,
       '--full-attach',
       '--log-level', 'warning',
@@ -103,6 +105,11 @@ export class ConmonMonitor {
   async delete(id: string, runtimePath: string): Promise<void> {
     const result = await this.runner.run(runtimePath, ['delete', '--force', id]);
     if (result.exitCode !== 0 && !/does not exist/.test(result.stderr)) throw new InternalError(`${runtimePath} delete ${id} failed: ${result.stderr.trim()}`);
+  }
+
+  /** Whether the kernel's OOM killer ended the container (conmon's "oom" file). */
+  async oomKilled(bundleDir: string): Promise<boolean> {
+    return readFile(join(bundleDir, 'oom')).then(() => true, () => false);
   }
 
   /** The runtime's view: "created", "running", "stopped", or undefined when it has none. */

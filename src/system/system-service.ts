@@ -31,6 +31,8 @@ export interface SystemServiceOptions {
   debug: boolean;
   storageDriver: string;
   registry: { insecureRegistries: string[]; mirrors: string[] };
+  /** Whether containers get the default seccomp profile. */
+  seccompProfile: boolean;
   initBinary?: string;
   labels: string[];
   clock: Clock;
@@ -80,7 +82,7 @@ export class SystemService {
     const defaultRuntime = o.runtimes.runtimes.find((r) => r.name === o.runtimes.defaultRuntime);
     const cgroupV2 = o.host.cgroupMode === 'unified';
     const securityOptions = [
-      ...(o.host.seccompSupported ? ['name=seccomp,profile=builtin'] : []),
+      ...(o.host.seccompSupported && o.seccompProfile ? ['name=seccomp,profile=builtin'] : []),
       ...(cgroupV2 ? ['name=cgroupns'] : []),
     ];
     return {

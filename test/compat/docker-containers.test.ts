@@ -79,6 +79,25 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     assert.equal(privileged.code, 0, privileged.stderr);
   });
 
+  test('--memory 32m: a process that allocates more is OOM-killed (exit 137, OOMKilled true)', async () => {
+    const r = await run('run', '--name', 'oomer', '--memory', '32m', 'busybox', 'sh', '-c', 'x=a; while true; do x="$x$x"; done');
+    assert.equal(r.code, 137);
+    assert.equal((await run('inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'oomer')).stdout, 'true 137\n');
+    await run('rm', 'oomer');
+  });
+
+  test('--pids-limit 20 stops a fork bomb at 20', async () => {
+    const r = await run('run', '--rm', '--pids-limit', '20', 'busybox', 'sh', '-c', 'for i in $(seq 1 40); do sleep 3 & done 2>/dev/null; ps | grep -c "sleep 3"');
+    assert.ok(Number(r.stdout.trim()) < 20, `only ${r.stdout.trim()} sleeps could start`);
+  });
+
+  test('the default seccomp profile filters syscalls; seccomp=unconfined turns it off', async () => {
+    const filtered = await run('run', '--rm', 'busybox', 'grep', '^Seccomp:', '/proc/self/status');
+    assert.match(filtered.stdout, /Seccomp:\s+2/);
+    const unconfined = await run('run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', '^Seccomp:', '/proc/self/status');
+    assert.match(unconfined.stdout, /Seccomp:\s+0/);
+  });
+
   test('rm of a running container is refused without -f; docker rm -f of a missing one succeeds', async () => {
     await run('run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '60');
     const refused = await run('rm', 'sleeper');
