@@ -15,6 +15,8 @@ import { registerImageRoutes } from './routes/image-routes.js';
 import type { DistributionBackend } from './routes/distribution-backend.js';
 import type { ContainerBackend } from './routes/container-backend.js';
 import { registerContainerRoutes } from './routes/container-routes.js';
+import { registerExecRoutes } from './routes/exec-routes.js';
+import type { ExecService } from '../containers/exec-service.js';
 
 /** The docker CLI shows `message` only when Content-Type is exactly application/json (no charset). */
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -26,6 +28,7 @@ export interface ApiBackends {
   images?: ImageBackend;
   distribution?: DistributionBackend;
   containers?: ContainerBackend;
+  execs?: ExecService;
 }
 
 export interface ApiOptions {
@@ -101,6 +104,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);
   if (backends.containers) registerContainerRoutes(app, hijack, backends.containers);
+  if (backends.execs) registerExecRoutes(app, hijack, backends.execs);
   if (backends.images) registerImageRoutes(app, backends.images, backends.distribution);
   options.register?.(app, hijack);
   await app.ready();

@@ -22,25 +22,44 @@ export async function demultiplex(source: Readable | Duplex, stdout: Writable, s
   }
 }
 
-/** Opens a hijacked attach; resolves with the raw socket once the engine answered 101. */
-export async function attachContainer(client: EngineClient, id: string, streams: { stdout: boolean; stderr: boolean }): Promise<Duplex> {
+/** Sends a hijacking request (Connection: Upgrade); resolves with the raw socket after the 101. */
+export async function hijack(client: EngineClient, path: string, body?: unknown): Promise<Duplex> {
   const version = await client.apiVersion();
   const { socketPath, host, port } = client.endpoint;
-  const path = `/v${version}/containers/${id}/attach?stream=1&stdout=${streams.stdout ? 1 : 0}&stderr=${streams.stderr ? 1 : 0}`;
+  const payload = body === undefined ? '' : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request({
       method: 'POST',
-      path,
-      headers: { Host: socketPath ? 'api.moby.localhost' : `${host}:${port}`, Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': '0' },
+      path: `/v${version}${path}`,
+      headers: {
+        Host: socketPath ? 'api.moby.localhost' : `${host}:${port}`,
+        Connection: 'Upgrade',
+        Upgrade: 'tcp',
+        'Content-Length': String(Buffer.byteLength(payload)),
+        ...(payload ? { 'Content-Type': 'application/json' } : {}),
+      },
       ...(socketPath ? { socketPath } : { host, port }),
     });
     req.on('upgrade', (_res, socket) => resolve(socket));
     req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => reject(new CliError(`Error response from daemon: ${(() => { try { return (JSON.parse(body) as { message: string }).message; } catch { return body || `unable to upgrade to tcp, received ${res.statusCode}`; } })()}`, 125)));
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => {
+        let message = text || `unable to upgrade to tcp, received ${res.statusCode}`;
+        try {
+          message = (JSON.parse(text) as { message: string }).message;
+        } catch {
+          // not JSON: show it as it is
+        }
+        reject(new CliError(`Error response from daemon: ${message}`, 125));
+      });
     });
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** Opens a hijacked attach to a container's output. */
+export function attachContainer(client: EngineClient, id: string, streams: { stdout: boolean; stderr: boolean }): Promise<Duplex> {
+  return hijack(client, `/containers/${id}/attach?stream=1&stdout=${streams.stdout ? 1 : 0}&stderr=${streams.stderr ? 1 : 0}`);
 }

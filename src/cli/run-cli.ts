@@ -18,6 +18,7 @@ import { loginCommand, logoutCommand, pullCommand, pushCommand } from './command
 import { createCommand, runCommand } from './commands/container/run.js';
 import { killCommand, removeCommand, restartCommand, startCommand, stopCommand, waitCommand } from './commands/container/lifecycle.js';
 import { logsCommand, psCommand } from './commands/container/ps-logs.js';
+import { execCommand } from './commands/container/exec.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -43,7 +44,7 @@ const containerGroup: Command = {
   usage: 'berth container COMMAND',
   summary: 'Manage containers',
   flags: {},
-  subcommands: [createCommand, inspectCommand, killCommand, logsCommand, psCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, waitCommand],
+  subcommands: [createCommand, execCommand, inspectCommand, killCommand, logsCommand, psCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, waitCommand],
   run: async () => 0,
 };
 
@@ -51,6 +52,7 @@ const COMMANDS: Command[] = [
   containerGroup,
   createCommand,
   eventsCommand,
+  execCommand,
   historyCommand,
   imageGroup,
   imageListCommand,

@@ -83,6 +83,15 @@ export class ContainerService {
     return new Date(this.deps.clock.nowMs()).toISOString();
   }
 
+  /** The container's OCI bundle (config.json, rootfs mount point). */
+  bundlePath(id: string): string {
+    return this.bundleDir(id);
+  }
+
+  runtimePathOf(id: string): string {
+    return this.runtimePath(this.get(id));
+  }
+
   private bundleDir(id: string): string {
     return join(this.deps.execRoot, 'containers', id);
   }

@@ -17,8 +17,9 @@ import { LocalContentStore } from '../content/index.js';
 import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
-import { ContainerService, ContainerStore, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
+import { ContainerService, ContainerStore, ExecService, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
 import { ConmonMonitor } from '../runtime/index.js';
+
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
@@ -114,6 +115,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     await images.start();
     await containers.restore();
     const containerService = containers;
+    const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities());
     const distribution = new DistributionService({
       images,
       content,
@@ -173,6 +175,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           logPath: (id) => containerService.logPath(id),
           holdLog: (id) => containerService.holdLog(id),
         },
+        execs,
         distribution: {
           preparePull: async (name, options) => {
             const resolved = await distribution.resolvePull(name, options);

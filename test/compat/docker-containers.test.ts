@@ -98,6 +98,27 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     assert.match(unconfined.stdout, /Seccomp:\s+0/);
   });
 
+  test('docker exec: output, exit codes, stdin, user, env, workdir, detached, and a missing command', async () => {
+    await run('run', '-d', '--name', 'execbox', 'busybox', 'sleep', '60');
+    try {
+      assert.equal((await run('exec', 'execbox', 'echo', 'hi')).stdout, 'hi\n');
+      const failed = await run('exec', 'execbox', 'sh', '-c', 'echo err >&2; exit 5');
+      assert.equal(failed.code, 5);
+      assert.equal(failed.stderr, 'err\n');
+      assert.equal((await docker(daemon.host, ['exec', '-i', 'execbox', 'cat'], { input: 'piped in\n' })).stdout, 'piped in\n');
+      assert.equal((await run('exec', '-u', 'nobody', 'execbox', 'id', '-u')).stdout, '65534\n');
+      assert.equal((await run('exec', '-e', 'FOO=bar', '-w', '/tmp', 'execbox', 'sh', '-c', 'echo $FOO $(pwd)')).stdout, 'bar /tmp\n');
+      assert.equal((await run('exec', '-d', 'execbox', 'sh', '-c', 'echo detached > /tmp/marker')).code, 0);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await run('exec', 'execbox', 'cat', '/tmp/marker')).stdout, 'detached\n');
+      const missing = await run('exec', 'execbox', 'no-such-command');
+      assert.equal(missing.code, 127);
+      assert.match(missing.stderr, /executable file not found/);
+    } finally {
+      await run('rm', '-f', 'execbox');
+    }
+  });
+
   test('rm of a running container is refused without -f; docker rm -f of a missing one succeeds', async () => {
     await run('run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '60');
     const refused = await run('rm', 'sleeper');

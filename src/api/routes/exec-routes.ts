@@ -1,0 +1,50 @@
+/** /containers/{id}/exec and /exec/{id}/...: create, start (hijacked, or detached), inspect. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import type { HijackRouter } from '../hijack.js';
+import { frame } from '../../logs/log-follow.js';
+import type { ExecConfig, ExecService } from '../../containers/exec-service.js';
+
+export function registerExecRoutes(app: FastifyInstance, hijack: HijackRouter, execs: ExecService): void {
+  app.post('/containers/:id/exec', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const body = req.body as ExecConfig | undefined;
+    if (!body || typeof body !== 'object') throw new InvalidArgumentError('the exec configuration is missing');
+    return reply.code(201).send({ Id: execs.create(req.params.id, body) });
+  });
+
+  app.post('/exec/:id/start', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const body = (req.body ?? {}) as { Detach?: boolean };
+    execs.get(req.params.id);
+    if (!body.Detach) throw new InvalidArgumentError('attaching to an exec needs Connection: Upgrade (or Detach: true)');
+    // Started, not awaited: the process runs on and its exit code is recorded when it ends.
+    void execs.start(req.params.id, undefined).catch((err: unknown) => req.log.warn({ err }, 'detached exec failed'));
+    return reply.code(200).send();
+  });
+
+  app.get('/exec/:id/json', async (req: FastifyRequest<{ Params: { id: string } }>) => execs.inspect(req.params.id));
+
+  app.post('/exec/:id/resize', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    execs.get(req.params.id);
+    return reply.code(200).send(); // no TTY execs yet, so nothing to resize
+  });
+
+  hijack.add('POST', '/exec/:id/start', async (ctx) => {
+    const body = ctx.body.length ? (JSON.parse(ctx.body.toString()) as { Detach?: boolean }) : {};
+    const exec = execs.get(ctx.params['id']!);
+    if (body.Detach) {
+      void execs.start(exec.id, undefined).catch(() => undefined);
+      const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
+      socket.end();
+      return;
+    }
+    const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
+    socket.on('error', () => undefined);
+    await execs.start(exec.id, {
+      stdin: exec.config.AttachStdin ? socket : undefined,
+      write: (stream, chunk) => {
+        if (!socket.destroyed) socket.write(frame(stream, chunk));
+      },
+    });
+    socket.end();
+  });
+}

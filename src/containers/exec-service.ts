@@ -1,0 +1,150 @@
+/**
+ * `docker exec`: a process started in a running container with `runc exec`, sharing the
+ * container's environment, user, working directory and capabilities unless the exec sets its own.
+ * The exit code is recorded before the output stream closes, because the CLI asks for it next.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
+import type { NewEvent } from '../events/index.js';
+import type { ContainerService } from './container-service.js';
+import { resolveUser } from './container-process.js';
+
+export interface ExecConfig {
+  Cmd?: string[];
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+}
+
+export interface ExecRecord {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+export interface ExecOutput {
+  stdin?: Readable;
+  write(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+}
+
+export class ExecService {
+  private readonly execs = new Map<string, ExecRecord>();
+
+  constructor(
+    private readonly containers: ContainerService,
+    private readonly publish: (event: NewEvent) => void,
+    private readonly heldCapabilities: string[],
+  ) {}
+
+  create(containerTerm: string, config: ExecConfig): string {
+    const container = this.containers.get(containerTerm);
+    if (container.state.status !== 'running') throw new ConflictError(`container ${container.id} is not running`);
+    if (!config.Cmd || config.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
+    if (config.Tty) throw new InvalidArgumentError('not supported by berth yet: exec with a TTY (-t)');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, { id, containerId: container.id, config, running: false, exitCode: null, pid: 0 });
+    this.publish({ Type: 'container', Action: `exec_create: ${config.Cmd.join(' ')}`, Actor: { ID: container.id, Attributes: { execID: id, name: container.name, image: container.imageName } } });
+    return id;
+  }
+
+  get(id: string): ExecRecord {
+    const exec = this.execs.get(id);
+    if (!exec) throw new NotFoundError(`No such exec instance: ${id}`);
+    return exec;
+  }
+
+  /** Starts the process; resolves with its exit code when it ends (after recording it). */
+  async start(id: string, output: ExecOutput | undefined): Promise<number> {
+    const exec = this.get(id);
+    if (exec.running || exec.exitCode !== null) throw new ConflictError(`Error: Exec command ${id} has already run`);
+    const container = this.containers.get(exec.containerId);
+    if (container.state.status !== 'running') throw new ConflictError(`container ${container.id} is not running`);
+    const bundle = this.containers.bundlePath(container.id);
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> & { env: string[]; user: unknown; cwd: string; capabilities: unknown } };
+    const env = [...spec.process.env];
+    for (const entry of exec.config.Env ?? []) {
+      const key = entry.split('=')[0]!;
+      const index = env.findIndex((e) => e.split('=')[0] === key);
+      if (index === -1) env.push(entry);
+      else env[index] = entry;
+    }
+    const user = exec.config.User ? await resolveUser(join(bundle, 'rootfs'), exec.config.User) : undefined;
+    const caps = exec.config.Privileged ? this.heldCapabilities : undefined;
+    const processSpec = {
+      ...spec.process,
+      terminal: false,
+      args: exec.config.Cmd,
+      env,
+      cwd: exec.config.WorkingDir || spec.process.cwd,
+      ...(user ? { user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } } : {}),
+      ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] } } : {}),
+    };
+    const processFile = join(bundle, `exec-${id}.json`);
+    await writeFile(processFile, JSON.stringify(processSpec));
+    const detached = output === undefined;
+    const child = spawn(this.containers.runtimePathOf(container.id), ['exec', '--process', processFile, container.id], {
+      stdio: [exec.config.AttachStdin && !detached ? 'pipe' : 'ignore', detached ? 'ignore' : 'pipe', detached ? 'ignore' : 'pipe'],
+    });
+    exec.running = true;
+    exec.pid = child.pid ?? 0;
+    this.publish({ Type: 'container', Action: `exec_start: ${exec.config.Cmd!.join(' ')}`, Actor: { ID: container.id, Attributes: { execID: id, name: container.name, image: container.imageName } } });
+    let runtimeError: string | undefined;
+    if (output) {
+      child.stdout?.on('data', (chunk: Buffer) => output.write('stdout', chunk));
+      child.stderr?.on('data', (chunk: Buffer) => {
+        // runc's own failure (the command could not be started) arrives on the same stderr as a
+        // logrus line: turn it into Docker's message and exit code instead of passing it on.
+        const runc = /^time="[^"]*" level=error msg="(.*)"\n?$/s.exec(chunk.toString());
+        if (runc) runtimeError = runc[1]!.replace(/\\"/g, '"');
+        else output.write('stderr', chunk);
+      });
+      if (child.stdin && output.stdin) {
+        child.stdin.on('error', () => undefined);
+        output.stdin.pipe(child.stdin);
+      }
+    }
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', () => resolve(126));
+      child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + (({ SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1) : 1)));
+    });
+    let exitCode = code;
+    if (runtimeError && output) {
+      output.write('stderr', Buffer.from(`OCI runtime exec failed: ${runtimeError}: unknown\n`));
+      exitCode = /executable file not found|no such file or directory/.test(runtimeError) ? 127 : /permission denied/.test(runtimeError) ? 126 : code;
+    }
+    exec.running = false;
+    exec.exitCode = exitCode;
+    await rm(processFile, { force: true });
+    this.publish({ Type: 'container', Action: 'exec_die', Actor: { ID: container.id, Attributes: { execID: id, exitCode: String(exitCode), name: container.name, image: container.imageName } } });
+    return exitCode;
+  }
+
+  inspect(id: string): Record<string, unknown> {
+    const exec = this.get(id);
+    return {
+      ID: exec.id,
+      Running: exec.running,
+      ExitCode: exec.exitCode,
+      ProcessConfig: { tty: false, entrypoint: exec.config.Cmd?.[0] ?? '', arguments: exec.config.Cmd?.slice(1) ?? [], privileged: exec.config.Privileged ?? false, user: exec.config.User ?? '' },
+      OpenStdin: exec.config.AttachStdin ?? false,
+      OpenStderr: exec.config.AttachStderr ?? false,
+      OpenStdout: exec.config.AttachStdout ?? false,
+      CanRemove: false,
+      ContainerID: exec.containerId,
+      DetachKeys: '',
+      Pid: exec.pid,
+    };
+  }
+}
