@@ -42,7 +42,8 @@ export async function startDockerd(root: string): Promise<DockerPeer> {
 
 /** podman arguments for a private storage root (overlay, as podman uses by default as root). */
 export function podmanArgs(root: string): string[] {
-  return ['--root', join(root, 'storage'), '--runroot', join(root, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'];
+  // runc as berth uses here; crun 1.8 is refused on this hybrid cgroup layout.
+  return ['--root', join(root, 'storage'), '--runroot', join(root, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--runtime', 'runc'];
 }
 
 export async function removePodmanRoot(root: string): Promise<void> {

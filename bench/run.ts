@@ -7,6 +7,7 @@ import { measureBerthdStart } from './daemon-start.js';
 import { benchLayerUnpack } from './layer-unpack.js';
 import { benchRegistry } from './registry.js';
 import { benchPull } from './pull.js';
+import { benchRunRm } from './run-rm.js';
 import { formatMs, summarize } from './stats.js';
 
 interface Scenario {
@@ -39,7 +40,7 @@ const SCENARIOS: Scenario[] = [
     describe: 'berth-registry vs distribution 2.8: skopeo push, pull and 8 concurrent pulls of a 200 MB image (target: at least as fast)',
     run: (runs) => benchRegistry(Math.min(runs, 3)),
   },
-  { name: 'run-rm', describe: 'run --rm IMG true', pending: 'containers are not implemented yet' },
+  { name: 'run-rm', describe: 'run --rm IMG true on berth, Docker and Podman (berth target: within 1.6x the runc floor, about 150 ms)', run: (runs) => benchRunRm(runs) },
   { name: 'run-d', describe: 'run -d IMG sleep', pending: 'containers are not implemented yet' },
   { name: 'parallel-50', describe: '50 containers started and removed in parallel', pending: 'containers are not implemented yet' },
   { name: 'publish-first-200', describe: 'run -d -p until the first HTTP 200', pending: 'networking is not implemented yet' },

@@ -1,0 +1,77 @@
+/**
+ * `run --rm IMG true` on berth, Docker and Podman, each with the same busybox image, interleaved
+ * (A B C A B C ...), every engine on its own root; no networking on any of them (berth has none yet).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BERTH, BERTHD } from '../test/helpers/berthd.js';
+import { makeBusyboxRootfs } from '../test/helpers/images.js';
+import { summarize } from './stats.js';
+import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
+
+const run = promisify(execFile);
+
+// This machine has no CAP_SYS_RESOURCE: podman's default rlimits (above the current hard limit)
+// cannot be set, so it gets the limits this process has.
+const PODMAN_ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export async function benchRunRm(runs: number): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-run-'));
+  const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
+  await writeFile(join(work, 'daemon.json'), '{}');
+  const socket = join(work, 'berth.sock');
+  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench'], { stdio: 'ignore' });
+  const berth = (...args: string[]) => run(process.execPath, [BERTH, '-H', `unix://${socket}`, ...args]);
+  const docker = dockerdAvailable ? await startDockerd(join(work, 'docker')) : undefined;
+  const podmanRoot = join(work, 'podman');
+  try {
+    for (let i = 0; i < 100; i++) if (await berth('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
+    await berth('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
+    if (docker) await run('docker', ['-H', docker.host, 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
+    if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
+    const samples = { berth: [] as number[], berthdViaDocker: [] as number[], docker: [] as number[], podman: [] as number[] };
+    // one warm-up each
+    await berth('run', '--rm', 'busybox', 'true');
+    if (docker) await run('docker', ['-H', docker.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
+    if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'run', '--rm', '--network', 'none', ...PODMAN_ULIMITS, 'busybox', 'true']);
+    for (let r = 0; r < runs; r++) {
+      samples.berth.push(await time(() => berth('run', '--rm', 'busybox', 'true')));
+      // The same daemon through the docker CLI: separates berthd's time from the Node CLI's start.
+      samples.berthdViaDocker.push(await time(() => run('docker', ['-H', `unix://${socket}`, 'run', '--rm', 'busybox', 'true'])));
+      if (docker) samples.docker.push(await time(() => run('docker', ['-H', docker.host, 'run', '--rm', '--network', 'none', 'busybox', 'true'])));
+      if (podmanAvailable) samples.podman.push(await time(() => run('podman', [...podmanArgs(podmanRoot), 'run', '--rm', '--network', 'none', ...PODMAN_ULIMITS, 'busybox', 'true'])));
+    }
+    const b = summarize(samples.berth);
+    const line = (name: string, xs: number[]) => {
+      if (!xs.length) return `${name.padEnd(20)} not measured`;
+      const s = summarize(xs);
+      return `${name.padEnd(20)} median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})${name === 'berth' ? '' : `   berth at ${(b.median / s.median).toFixed(2)}`}`;
+    };
+    return [
+      `run --rm busybox true, ${runs} runs each, interleaved; CLI start to exit`,
+      line('berth', samples.berth),
+      `${line('docker CLI -> berthd', samples.berthdViaDocker)}`,
+      line('docker', samples.docker),
+      line('podman', samples.podman),
+      'the floor (runc run with nothing else) is not measured yet',
+    ].join('\n');
+  } finally {
+    berthd.kill('SIGTERM');
+    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    await docker?.stop();
+    if (podmanAvailable) await removePodmanRoot(podmanRoot);
+    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
+      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
+    }
+    await rm(work, { recursive: true, force: true });
+  }
+}
