@@ -16,7 +16,7 @@ import { historyCommand, imageInspectCommand, inspectCommand } from './commands/
 import { imagePruneCommand } from './commands/image/image-prune.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution.js';
 import { createCommand, runCommand } from './commands/container/run.js';
-import { killCommand, removeCommand, restartCommand, startCommand, stopCommand, waitCommand } from './commands/container/lifecycle.js';
+import { killCommand, pauseCommand, removeCommand, renameCommand, restartCommand, startCommand, stopCommand, unpauseCommand, waitCommand } from './commands/container/lifecycle.js';
 import { logsCommand, psCommand } from './commands/container/ps-logs.js';
 import { execCommand } from './commands/container/exec.js';
 
@@ -44,7 +44,7 @@ const containerGroup: Command = {
   usage: 'berth container COMMAND',
   summary: 'Manage containers',
   flags: {},
-  subcommands: [createCommand, execCommand, inspectCommand, killCommand, logsCommand, psCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, waitCommand],
+  subcommands: [createCommand, execCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
   run: async () => 0,
 };
 
@@ -67,7 +67,9 @@ const COMMANDS: Command[] = [
   imageRemoveCommand,
   killCommand,
   logsCommand,
+  pauseCommand,
   psCommand,
+  renameCommand,
   restartCommand,
   removeCommand,
   runCommand,
@@ -75,6 +77,7 @@ const COMMANDS: Command[] = [
   startCommand,
   stopCommand,
   imageTagCommand,
+  unpauseCommand,
   versionCommand,
   waitCommand,
 ];

@@ -29,6 +29,22 @@ import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from
 import type { ResourceLimits } from '../oci/runtime-spec.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
+/** --ulimit name=soft[:hard] as OCI rlimits (RLIMIT_NOFILE, ...). */
+export function rlimitsOf(hostConfig: HostConfigInput): { type: string; hard: number; soft: number }[] {
+  const ulimits = (hostConfig['Ulimits'] as { Name: string; Soft: number; Hard: number }[] | null | undefined) ?? [];
+  return ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard }));
+}
+
+/** --tmpfs /path:options as tmpfs mounts (noexec, nosuid, nodev as Docker adds them). */
+export function tmpfsMounts(hostConfig: HostConfigInput): { destination: string; type: string; source: string; options: string[] }[] {
+  const tmpfs = (hostConfig['Tmpfs'] as Record<string, string> | null | undefined) ?? {};
+  return Object.entries(tmpfs).map(([destination, options]) => {
+    if (!destination.startsWith('/')) throw new InvalidArgumentError(`invalid mount path: '${destination}' mount path must be absolute`);
+    const given = options ? options.split(',').filter(Boolean) : [];
+    return { destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...given] };
+  });
+}
+
 export function resourcesOf(hostConfig: HostConfigInput): ResourceLimits {
   const num = (key: string) => (typeof hostConfig[key] === 'number' ? (hostConfig[key] as number) : 0);
   const memory = num('Memory');
@@ -63,6 +79,8 @@ export interface ContainerServiceDeps {
   seccompProfile?: SeccompProfileDocument;
   goArch: string;
   readFile: (path: string) => Promise<string>;
+  /** A static init (tini) for --init, bind-mounted into the container as Docker's docker-init. */
+  initBinary?: string;
   hostResolvConf: string;
 }
 
@@ -239,9 +257,11 @@ export class ContainerService {
       const securityOpts = (record.hostConfig['SecurityOpt'] as string[] | undefined) ?? [];
       const capabilities = privileged ? this.deps.heldCapabilities : containerCapabilities(record.hostConfig.CapAdd ?? [], record.hostConfig.CapDrop ?? [], this.deps.heldCapabilities);
       const seccomp = privileged ? undefined : await this.seccompFor(securityOpts, capabilities);
+      const useInit = record.hostConfig['Init'] === true;
+      if (useInit && !this.deps.initBinary) throw new InvalidArgumentError('--init needs tini-static (Debian package tini): it was not found');
       const spec = buildRuntimeSpec({
         process: {
-          args: [record.path, ...record.args],
+          args: useInit ? ['/sbin/docker-init', '--', record.path, ...record.args] : [record.path, ...record.args],
           env,
           cwd: record.config.WorkingDir || imageConfig.WorkingDir || '/',
           uid: user.uid,
@@ -250,6 +270,7 @@ export class ContainerService {
           terminal: false,
           capabilities,
           noNewPrivileges: securityOpts.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+          rlimits: rlimitsOf(record.hostConfig),
         },
         rootfs: this.rootfs(record.id),
         readonlyRootfs: record.hostConfig.ReadonlyRootfs === true,
@@ -258,6 +279,8 @@ export class ContainerService {
           { destination: '/etc/hostname', type: 'bind', source: join(dataDir, 'hostname'), options: ['rbind', 'rprivate'] },
           { destination: '/etc/hosts', type: 'bind', source: join(dataDir, 'hosts'), options: ['rbind', 'rprivate'] },
           { destination: '/etc/resolv.conf', type: 'bind', source: join(dataDir, 'resolv.conf'), options: ['rbind', 'rprivate'] },
+          ...(useInit ? [{ destination: '/sbin/docker-init', type: 'bind', source: this.deps.initBinary!, options: ['rbind', 'ro', 'rprivate'] }] : []),
+          ...tmpfsMounts(record.hostConfig),
         ],
         shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
         cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
@@ -399,6 +422,30 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: 'destroy', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     for (const wake of this.removeWaiters.get(record.id) ?? []) wake(record.state.exitCode);
     this.removeWaiters.delete(record.id);
+  }
+
+  async rename(term: string, newName: string): Promise<void> {
+    const record = this.get(term);
+    const name = normalizeName(newName);
+    if (name === record.name) throw new ConflictError(`Renaming a container with the same name as its current name`);
+    this.deps.store.checkName(name, record.id);
+    const oldName = record.name;
+    record.name = name;
+    await this.deps.store.save(record);
+    this.deps.publish({ Type: 'container', Action: 'rename', Actor: { ID: record.id, Attributes: { oldName: `/${oldName}`, name, image: record.imageName } } });
+  }
+
+  /** Freezes (pause) or thaws (unpause) every process of a running container. */
+  async setPaused(term: string, paused: boolean): Promise<void> {
+    const record = this.get(term);
+    if (paused && record.state.status === 'paused') throw new ConflictError(`Container ${record.id} is already paused`);
+    if (!paused && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not paused`);
+    if (paused && record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
+    const result = await this.deps.runner.run(this.runtimePath(record), [paused ? 'pause' : 'resume', record.id]);
+    if (result.exitCode !== 0) throw new InvalidArgumentError(`${paused ? 'pause' : 'unpause'} failed: ${result.stderr.trim()}`);
+    record.state = { ...record.state, status: paused ? 'paused' : 'running' };
+    await this.deps.store.save(record);
+    this.deps.publish({ Type: 'container', Action: paused ? 'pause' : 'unpause', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
   }
 
   /** At daemon start: re-adopt containers that kept running, and record exits that happened meanwhile. */

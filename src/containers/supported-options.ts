@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Devices', 'Ulimits', 'Tmpfs', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'Init', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Devices', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];

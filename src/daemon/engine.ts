@@ -18,7 +18,7 @@ import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
 import { ContainerService, ContainerStore, ExecService, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
-import { ConmonMonitor } from '../runtime/index.js';
+import { ConmonMonitor, findExecutable } from '../runtime/index.js';
 
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
@@ -110,6 +110,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       seccompProfile,
       goArch: host.goArch,
       readFile: (path) => readFile(path, 'utf8'),
+      initBinary: await findExecutable('tini-static', deps.searchPath),
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
     });
     await images.start();
@@ -144,6 +145,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       debug: config.debug,
       storageDriver: 'overlayfs',
       registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
+      initBinary: (await findExecutable('tini-static', deps.searchPath)) ? 'docker-init' : undefined,
       seccompProfile: seccompProfile !== undefined,
       labels: config.labels,
       clock: deps.clock,
@@ -174,6 +176,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           summary: (record) => toContainerSummary(record, deps.clock.nowMs()),
           logPath: (id) => containerService.logPath(id),
           holdLog: (id) => containerService.holdLog(id),
+          rename: (name, newName) => containerService.rename(name, newName),
+          setPaused: (name, paused) => containerService.setPaused(name, paused),
         },
         execs,
         distribution: {

@@ -55,6 +55,8 @@ export interface ProcessSpec {
   terminal: boolean;
   capabilities: string[];
   noNewPrivileges: boolean;
+  /** Only the limits asked for; the rest are inherited (no CAP_SYS_RESOURCE here to raise them). */
+  rlimits: { type: string; hard: number; soft: number }[];
 }
 
 export interface RuntimeSpecInput {
@@ -125,6 +127,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
       cwd: input.process.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
       noNewPrivileges: input.process.noNewPrivileges,
+      ...(input.process.rlimits.length ? { rlimits: input.process.rlimits } : {}),
       oomScoreAdj: 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },

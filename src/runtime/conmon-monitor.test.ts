@@ -41,7 +41,7 @@ describe('conmon + runc', { skip: available ? false : 'needs root, conmon and ru
     const bundle = join(dir, id.slice(0, 12));
     for (const sub of ['exits', 'sockets']) mkdirSync(join(bundle, sub), { recursive: true });
     const spec = buildRuntimeSpec({
-      process: { args, env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], cwd: '/', uid: 0, gid: 0, additionalGids: [], terminal: false, capabilities: DEFAULT_CAPABILITIES, noNewPrivileges: false },
+      process: { args, env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], cwd: '/', uid: 0, gid: 0, additionalGids: [], terminal: false, capabilities: DEFAULT_CAPABILITIES, noNewPrivileges: false, rlimits: [] },
       rootfs,
       readonlyRootfs: true,
       hostname: id.slice(0, 12),

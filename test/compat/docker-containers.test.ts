@@ -119,6 +119,32 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     }
   });
 
+  test('rename, pause and unpause', async () => {
+    await run('run', '-d', '--name', 'before', 'busybox', 'sleep', '60');
+    try {
+      assert.equal((await run('rename', 'before', 'after')).code, 0);
+      assert.equal((await run('inspect', '-f', '{{.Name}}', 'after')).stdout, '/after\n');
+      assert.equal((await run('pause', 'after')).stdout, 'after\n');
+      assert.equal((await run('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'after')).stdout, 'paused true\n');
+      const again = await run('pause', 'after');
+      assert.match(again.stderr, /is already paused/);
+      assert.equal((await run('unpause', 'after')).stdout, 'after\n');
+      assert.equal((await run('exec', 'after', 'true')).code, 0, 'runs again after unpause');
+    } finally {
+      await run('rm', '-f', 'before', 'after');
+    }
+  });
+
+  test('--init runs tini as PID 1; --ulimit sets the limit; --tmpfs size is enforced', async () => {
+    const init = await run('run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "');
+    assert.match(init.stdout, /^\/sbin\/docker-init -- sh -c /);
+    const ulimit = await run('run', '--rm', '--ulimit', 'nofile=100:200', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn');
+    assert.equal(ulimit.stdout, '100\n200\n');
+    const tmpfs = await run('run', '--rm', '--tmpfs', '/run:size=1m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/run/big bs=1M count=2 2>/dev/null || echo refused; mount | grep " /run "');
+    assert.match(tmpfs.stdout, /refused\n/);
+    assert.match(tmpfs.stdout, /tmpfs on \/run type tmpfs .*size=1024k/);
+  });
+
   test('rm of a running container is refused without -f; docker rm -f of a missing one succeeds', async () => {
     await run('run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '60');
     const refused = await run('rm', 'sleeper');

@@ -16,4 +16,6 @@ export interface ContainerBackend {
   logPath(id: string): string;
   /** Keeps the log from being removed while it is read; call the result when done. */
   holdLog(id: string): () => void;
+  rename(name: string, newName: string): Promise<void>;
+  setPaused(name: string, paused: boolean): Promise<void>;
 }

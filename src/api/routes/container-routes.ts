@@ -50,6 +50,23 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return reply.code(204).send();
   });
 
+  app.post('/containers/:id/rename', async (req: IdRequest, reply) => {
+    const name = singleParam(req.query['name']);
+    if (!name) throw new InvalidArgumentError('name is required');
+    await containers.rename(req.params.id, name);
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/pause', async (req: IdRequest, reply) => {
+    await containers.setPaused(req.params.id, true);
+    return reply.code(204).send();
+  });
+
+  app.post('/containers/:id/unpause', async (req: IdRequest, reply) => {
+    await containers.setPaused(req.params.id, false);
+    return reply.code(204).send();
+  });
+
   app.post('/containers/:id/wait', async (req: IdRequest, reply) => {
     const condition = (singleParam(req.query['condition']) || 'not-running') as WaitCondition;
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: "${condition}"`);

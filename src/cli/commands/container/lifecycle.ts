@@ -113,3 +113,37 @@ export const waitCommand = defineCommand({
     }, { print: false });
   },
 });
+
+export const renameCommand = defineCommand({
+  name: 'rename',
+  usage: 'berth rename CONTAINER NEW_NAME',
+  summary: 'Rename a container',
+  flags: {} as const,
+  async run({ positionals }, ctx) {
+    if (positionals.length !== 2) throw new CliError(`"berth rename" requires exactly 2 arguments.\nSee 'berth rename --help'.`, 1);
+    await ctx.client().request('POST', `/containers/${positionals[0]}/rename`, { query: { name: positionals[1] } });
+    return 0;
+  },
+});
+
+export const pauseCommand = defineCommand({
+  name: 'pause',
+  usage: 'berth pause CONTAINER [CONTAINER...]',
+  summary: 'Pause all processes within one or more containers',
+  flags: {} as const,
+  async run({ positionals }, ctx) {
+    requireArgs('pause', positionals);
+    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/pause`).then(() => undefined));
+  },
+});
+
+export const unpauseCommand = defineCommand({
+  name: 'unpause',
+  usage: 'berth unpause CONTAINER [CONTAINER...]',
+  summary: 'Unpause all processes within one or more containers',
+  flags: {} as const,
+  async run({ positionals }, ctx) {
+    requireArgs('unpause', positionals);
+    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/unpause`).then(() => undefined));
+  },
+});

@@ -39,6 +39,7 @@ export const createFlags = {
   network: { type: 'string', usage: 'Connect a container to a network', default: 'default' },
   init: { type: 'bool', usage: 'Run an init inside the container' },
   tmpfs: { type: 'strings', usage: 'Mount a tmpfs directory' },
+  ulimit: { type: 'strings', usage: 'Ulimit options (name=soft[:hard])' },
   pull: { type: 'string', usage: 'Pull image before creating ("always", "missing", "never")', default: 'missing' },
   platform: { type: 'string', usage: 'Set platform if server is multi-platform capable' },
 } as const;
@@ -94,8 +95,15 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       PidsLimit: flags['pids-limit'] || null,
       Init: flags.init || null,
       Tmpfs: Object.fromEntries(flags.tmpfs.map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')])),
+      Ulimits: flags.ulimit.map(parseUlimit),
     },
   };
+}
+
+function parseUlimit(text: string): { Name: string; Soft: number; Hard: number } {
+  const match = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(text);
+  if (!match) throw new CliError(`invalid argument "${text}" for "--ulimit" flag: invalid ulimit argument: ${text}`, 125);
+  return { Name: match[1]!, Soft: Number(match[2]), Hard: Number(match[3] ?? match[2]) };
 }
 
 function parseBytes(text: string): number {
