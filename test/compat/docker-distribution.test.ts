@@ -66,6 +66,17 @@ describe('docker push and pull through berthd', { skip: ready ? false : 'needs t
       assert.match(byDigest.stdout, /Status: Image is up to date for /);
     });
 
+    test('docker run of an image that is only in the registry pulls it, then runs it', { skip: process.getuid?.() === 0 && toolAvailable('conmon') ? false : 'needs root and conmon' }, async () => {
+      const ref = `${registry.host}/accept/runnable:1`;
+      await run('import', '-c', 'CMD ["sh"]', rootfs, ref);
+      assert.equal((await run('push', ref)).code, 0);
+      assert.equal((await run('rmi', ref)).code, 0);
+      const r = await run('run', '--rm', ref, 'echo', 'pulled and ran');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`Unable to find image '${ref.replace(/[.]/g, '\\.')}' locally`));
+      assert.equal(r.stdout, 'pulled and ran\n');
+    });
+
     test('pulling a tag that does not exist fails as Docker does', async () => {
       const r = await run('pull', `${registry.host}/accept/busybox:nope`);
       assert.equal(r.code, 1);
