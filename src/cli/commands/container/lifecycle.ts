@@ -46,33 +46,27 @@ export const startCommand = defineCommand({
   },
 });
 
-export const stopCommand = defineCommand({
-  name: 'stop',
-  usage: 'berth stop [OPTIONS] CONTAINER [CONTAINER...]',
-  summary: 'Stop one or more running containers',
-  flags: {
-    time: { type: 'string', short: 't', usage: 'Seconds to wait before killing the container' },
-    signal: { type: 'string', short: 's', usage: 'Signal to send to the container' },
-  } as const,
-  async run({ flags, positionals }, ctx) {
-    requireArgs('stop', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/stop`, { query: { t: flags.time || undefined, signal: flags.signal || undefined } }).then(() => undefined));
-  },
-});
+/** stop and restart take the same flags and differ only in the endpoint. */
+function stopLikeCommand(name: 'stop' | 'restart', summary: string) {
+  return defineCommand({
+    name,
+    usage: `berth ${name} [OPTIONS] CONTAINER [CONTAINER...]`,
+    summary,
+    flags: {
+      time: { type: 'string', short: 't', usage: 'Seconds to wait before killing the container' },
+      signal: { type: 'string', short: 's', usage: 'Signal to send to the container' },
+    } as const,
+    async run({ flags, positionals }, ctx) {
+      requireArgs(name, positionals);
+      return eachContainer(ctx, positionals, (container) =>
+        ctx.client().request('POST', `/containers/${container}/${name}`, { query: { t: flags.time || undefined, signal: flags.signal || undefined } }).then(() => undefined),
+      );
+    },
+  });
+}
 
-export const restartCommand = defineCommand({
-  name: 'restart',
-  usage: 'berth restart [OPTIONS] CONTAINER [CONTAINER...]',
-  summary: 'Restart one or more containers',
-  flags: {
-    time: { type: 'string', short: 't', usage: 'Seconds to wait before killing the container' },
-    signal: { type: 'string', short: 's', usage: 'Signal to send to the container' },
-  } as const,
-  async run({ flags, positionals }, ctx) {
-    requireArgs('restart', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/restart`, { query: { t: flags.time || undefined, signal: flags.signal || undefined } }).then(() => undefined));
-  },
-});
+export const stopCommand = stopLikeCommand('stop', 'Stop one or more running containers');
+export const restartCommand = stopLikeCommand('restart', 'Restart one or more containers');
 
 export const killCommand = defineCommand({
   name: 'kill',
