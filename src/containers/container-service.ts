@@ -377,8 +377,14 @@ export class ContainerService {
     return record.state.exitCode;
   }
 
+  /** A frozen process cannot act on a signal: stop, kill and rm -f thaw a paused container first. */
+  private async thawIfPaused(record: ContainerRecord): Promise<void> {
+    if (record.state.status === 'paused') await this.setPaused(record.id, false);
+  }
+
   async kill(term: string, signal: string | undefined): Promise<void> {
     const record = this.get(term);
+    await this.thawIfPaused(record);
     if (record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
     const number = signalNumber(signal || 'KILL');
     await this.deps.monitor.kill(record.id, this.runtimePath(record), String(number));
@@ -387,6 +393,7 @@ export class ContainerService {
 
   async stop(term: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void> {
     const record = this.get(term);
+    await this.thawIfPaused(record);
     if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
     const exited = this.nextExit(record.id);
     const signal = signalNumber(options.signal || record.config.StopSignal || 'SIGTERM');
@@ -402,6 +409,10 @@ export class ContainerService {
 
   async remove(term: string, options: { force: boolean }): Promise<void> {
     const record = this.get(term);
+    if (record.state.status === 'paused' && !options.force) {
+      throw new ConflictError(`cannot remove container "/${record.name}": container is paused and must be unpaused first`);
+    }
+    if (options.force) await this.thawIfPaused(record);
     if (record.state.status === 'running') {
       if (!options.force) {
         throw new ConflictError(`cannot remove container "/${record.name}": container is running: stop the container before removing or force remove`);

@@ -130,6 +130,10 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
       assert.match(again.stderr, /is already paused/);
       assert.equal((await run('unpause', 'after')).stdout, 'after\n');
       assert.equal((await run('exec', 'after', 'true')).code, 0, 'runs again after unpause');
+      await run('pause', 'after');
+      assert.match((await run('rm', 'after')).stderr, /container is paused and must be unpaused first/);
+      assert.equal((await run('stop', '-t', '1', 'after')).stdout, 'after\n', 'stop thaws a paused container first');
+      assert.equal((await run('inspect', '-f', '{{.State.Status}}', 'after')).stdout, 'exited\n');
     } finally {
       await run('rm', '-f', 'before', 'after');
     }
