@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../lib/errors.js';
+import { ConflictError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
@@ -26,41 +26,10 @@ import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './
 import { containerCapabilities } from './capabilities.js';
 import { checkSupported } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
-import type { ResourceLimits } from '../oci/runtime-spec.js';
-
-/** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
-/** --ulimit name=soft[:hard] as OCI rlimits (RLIMIT_NOFILE, ...). */
-export function rlimitsOf(hostConfig: HostConfigInput): { type: string; hard: number; soft: number }[] {
-  const ulimits = (hostConfig['Ulimits'] as { Name: string; Soft: number; Hard: number }[] | null | undefined) ?? [];
-  return ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard }));
-}
-
-/** --tmpfs /path:options as tmpfs mounts (noexec, nosuid, nodev as Docker adds them). */
-export function tmpfsMounts(hostConfig: HostConfigInput): { destination: string; type: string; source: string; options: string[] }[] {
-  const tmpfs = (hostConfig['Tmpfs'] as Record<string, string> | null | undefined) ?? {};
-  return Object.entries(tmpfs).map(([destination, options]) => {
-    if (!destination.startsWith('/')) throw new InvalidArgumentError(`invalid mount path: '${destination}' mount path must be absolute`);
-    const given = options ? options.split(',').filter(Boolean) : [];
-    return { destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...given] };
-  });
-}
-
-export function resourcesOf(hostConfig: HostConfigInput): ResourceLimits {
-  const num = (key: string) => (typeof hostConfig[key] === 'number' ? (hostConfig[key] as number) : 0);
-  const memory = num('Memory');
-  const swap = num('MemorySwap');
-  const nanoCpus = num('NanoCpus');
-  const period = num('CpuPeriod') || 100_000;
-  return {
-    ...(memory > 0 ? { memoryBytes: memory, memorySwapBytes: swap === -1 ? -1 : swap > 0 ? swap : memory * 2 } : {}),
-    ...(nanoCpus > 0 ? { cpuQuota: Math.round((nanoCpus * period) / 1e9), cpuPeriod: period } : num('CpuQuota') > 0 ? { cpuQuota: num('CpuQuota'), cpuPeriod: period } : {}),
-    ...(num('CpuShares') > 0 ? { cpuShares: num('CpuShares') } : {}),
-    ...(typeof hostConfig['CpusetCpus'] === 'string' && hostConfig['CpusetCpus'] ? { cpusetCpus: hostConfig['CpusetCpus'] as string } : {}),
-    ...(num('PidsLimit') > 0 ? { pidsLimit: num('PidsLimit') } : {}),
-  };
-}
+import { resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
 
+/** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
 export interface ContainerServiceDeps {
   store: ContainerStore;
   images: ImageService;
