@@ -1,5 +1,5 @@
 /** The shape of a CLI command: its flags, and one function that does the work. */
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { FlagSpecs, ParsedFlags } from '../lib/flag-parser.js';
 import type { BuildInfo } from '../lib/build-info.js';
 import type { Clock } from '../lib/clock.js';
@@ -10,6 +10,7 @@ export interface CliContext {
   client(): EngineClient;
   /** The address the client talks to, e.g. unix:///run/berth/berth.sock. */
   hostUrl: string;
+  stdin: Readable;
   stdout: Writable;
   stderr: Writable;
   build: BuildInfo;

@@ -16,7 +16,7 @@ import { historyCommand, imageInspectCommand, inspectCommand } from './commands/
 import { imagePruneCommand } from './commands/image/image-prune.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution.js';
 import { createCommand, runCommand } from './commands/container/run.js';
-import { killCommand, pauseCommand, removeCommand, renameCommand, restartCommand, startCommand, stopCommand, unpauseCommand, waitCommand } from './commands/container/lifecycle.js';
+import { attachCommand, killCommand, pauseCommand, removeCommand, renameCommand, restartCommand, startCommand, stopCommand, unpauseCommand, waitCommand } from './commands/container/lifecycle.js';
 import { logsCommand, psCommand } from './commands/container/ps-logs.js';
 import { execCommand } from './commands/container/exec.js';
 
@@ -44,7 +44,7 @@ const containerGroup: Command = {
   usage: 'berth container COMMAND',
   summary: 'Manage containers',
   flags: {},
-  subcommands: [createCommand, execCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
+  subcommands: [attachCommand, createCommand, execCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
   run: async () => 0,
 };
 
@@ -71,6 +71,7 @@ const COMMANDS: Command[] = [
   psCommand,
   renameCommand,
   restartCommand,
+  attachCommand,
   removeCommand,
   runCommand,
   imageSaveCommand,
@@ -162,6 +163,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
         userAgent: `Berth-Client/${build.version} (linux)`,
       })),
       hostUrl,
+      stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
       build,

@@ -29,6 +29,7 @@ export function environmentOf(config: ContainerConfigInput, image: ContainerConf
     env.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
   if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH.slice('PATH='.length));
+  if (config.Tty && !env.has('TERM')) env.set('TERM', 'xterm');
   env.delete('HOSTNAME');
   return [`HOSTNAME=${hostname}`, ...[...env].map(([k, v]) => `${k}=${v}`)];
 }

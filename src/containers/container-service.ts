@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { ConflictError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
+import { ConflictError, InternalError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
@@ -16,7 +16,8 @@ import type { Snapshotter } from '../snapshots/index.js';
 import { chainIds } from '../snapshots/index.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { buildRuntimeSpec } from '../oci/runtime-spec.js';
-import type { ConmonMonitor } from '../runtime/conmon-monitor.js';
+import { attachSocketPath, type ConmonMonitor } from '../runtime/conmon-monitor.js';
+import { StdinRelay } from '../runtime/conmon-stdin.js';
 import type { RuntimeSelection } from '../runtime/index.js';
 import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
@@ -26,7 +27,7 @@ import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './
 import { containerCapabilities } from './capabilities.js';
 import { checkSupported } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
-import { resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
+import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
@@ -51,6 +52,8 @@ export interface ContainerServiceDeps {
   /** A static init (tini) for --init, bind-mounted into the container as Docker's docker-init. */
   initBinary?: string;
   hostResolvConf: string;
+  /** Carries attached stdin to conmon's SOCK_SEQPACKET attach socket. */
+  socatPath?: string;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -63,6 +66,8 @@ export class ContainerService {
   private readonly watching = new Set<string>();
   /** Readers (attach, logs -f) of each container's log: removal waits for them to finish reading. */
   private readonly logReaders = new Map<string, number>();
+  /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
+  private readonly pendingStdin = new Map<string, Set<StdinRelay>>();
 
   constructor(private readonly deps: ContainerServiceDeps) {}
 
@@ -236,7 +241,8 @@ export class ContainerService {
           uid: user.uid,
           gid: user.gid,
           additionalGids: user.additionalGids,
-          terminal: false,
+          terminal: record.config.Tty === true,
+          consoleSize: consoleSizeOf(record.hostConfig),
           capabilities,
           noNewPrivileges: securityOpts.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
           rlimits: rlimitsOf(record.hostConfig),
@@ -269,7 +275,13 @@ export class ContainerService {
         exitDir: this.exitDir(),
         socketDir: join(bundle, 'sockets'),
         logSizeMax: -1,
+        stdin: record.config.OpenStdin === true,
+        // As Docker: with a TTY, a client that goes away leaves stdin open (its EOF is ^D on the pty).
+        leaveStdinOpen: record.config.StdinOnce !== true || record.config.Tty === true,
+        terminal: record.config.Tty === true,
       });
+      // Stdin sent before start reaches the process first thing: connect before `runc start`.
+      await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);
       record.state = { ...record.state, status: 'running', pid, exitCode: 0, error: '', startedAt: this.now(), finishedAt: ZERO_TIME, oomKilled: false };
       await this.deps.store.save(record);
@@ -283,6 +295,47 @@ export class ContainerService {
     }
     this.deps.publish({ Type: 'container', Action: 'start', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     this.watchExit(record.id);
+  }
+
+  /**
+   * A writer for the container's stdin, when it was created with OpenStdin (-i); undefined when
+   * it was not, as Docker then drops what is sent. Before start, input is queued.
+   */
+  async openStdin(term: string): Promise<StdinRelay | undefined> {
+    const record = this.get(term);
+    if (record.config.OpenStdin !== true) return undefined;
+    if (!this.deps.socatPath) throw new InternalError('attaching stdin needs socat (Debian package socat): it was not found');
+    const relay = new StdinRelay(this.deps.socatPath);
+    if (record.state.status === 'running' || record.state.status === 'paused') {
+      await relay.connect(attachSocketPath(this.bundleDir(record.id)));
+    } else {
+      const pending = this.pendingStdin.get(record.id) ?? new Set<StdinRelay>();
+      pending.add(relay);
+      this.pendingStdin.set(record.id, pending);
+    }
+    return relay;
+  }
+
+  /** Forgets a relay that never connected (its client went away before start). */
+  dropStdin(id: string, relay: StdinRelay): void {
+    relay.close();
+    this.pendingStdin.get(id)?.delete(relay);
+  }
+
+  private async connectPendingStdin(id: string): Promise<void> {
+    const pending = this.pendingStdin.get(id);
+    if (!pending) return;
+    this.pendingStdin.delete(id);
+    const path = attachSocketPath(this.bundleDir(id));
+    await Promise.all([...pending].map((relay) => relay.connect(path).catch(() => relay.close())));
+  }
+
+  /** Resizes a running container's TTY (POST /containers/{id}/resize). */
+  async resize(term: string, height: number, width: number): Promise<void> {
+    const record = this.get(term);
+    if (record.state.status !== 'running' && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not running`);
+    if (record.config.Tty !== true) return;
+    await this.deps.monitor.resize(this.bundleDir(record.id), height, width);
   }
 
   /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */

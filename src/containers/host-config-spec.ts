@@ -33,3 +33,12 @@ export function resourcesOf(hostConfig: HostConfigInput): ResourceLimits {
     ...(num('PidsLimit') > 0 ? { pidsLimit: num('PidsLimit') } : {}),
   };
 }
+
+/** HostConfig.ConsoleSize is [height, width]; [0, 0] (the CLI's default off a terminal) means unset. */
+export function consoleSizeOf(hostConfig: HostConfigInput): { height: number; width: number } | undefined {
+  const size = hostConfig['ConsoleSize'] as unknown;
+  if (!Array.isArray(size) || size.length !== 2) return undefined;
+  const [height, width] = size as unknown[];
+  if (typeof height !== 'number' || typeof width !== 'number' || height <= 0 || width <= 0) return undefined;
+  return { height, width };
+}

@@ -16,8 +16,6 @@ const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
-  if (config.Tty) unsupported.push('Tty (-t)');
-  if (config.OpenStdin) unsupported.push('OpenStdin (-i)');
   for (const key of UNSUPPORTED_HOST) {
     const value = hostConfig[key];
     if (key === 'IpcMode' && (value === 'private' || value === 'shareable' || value === '')) continue;

@@ -111,6 +111,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       goArch: host.goArch,
       readFile: (path) => readFile(path, 'utf8'),
       initBinary: await findExecutable('tini-static', deps.searchPath),
+      socatPath: await findExecutable('socat', deps.searchPath),
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
     });
     await images.start();
@@ -178,6 +179,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           holdLog: (id) => containerService.holdLog(id),
           rename: (name, newName) => containerService.rename(name, newName),
           setPaused: (name, paused) => containerService.setPaused(name, paused),
+          openStdin: (name) => containerService.openStdin(name),
+          dropStdin: (id, relay) => containerService.dropStdin(id, relay),
+          resize: (name, height, width) => containerService.resize(name, height, width),
         },
         execs,
         distribution: {

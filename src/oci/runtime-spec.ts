@@ -53,6 +53,8 @@ export interface ProcessSpec {
   gid: number;
   additionalGids: number[];
   terminal: boolean;
+  /** The pty's initial size, when the client sent one. */
+  consoleSize?: { height: number; width: number };
   capabilities: string[];
   noNewPrivileges: boolean;
   /** Only the limits asked for; the rest are inherited (no CAP_SYS_RESOURCE here to raise them). */
@@ -121,6 +123,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
     ociVersion: '1.0.2',
     process: {
       terminal: input.process.terminal,
+      ...(input.process.terminal && input.process.consoleSize ? { consoleSize: input.process.consoleSize } : {}),
       user: { uid: input.process.uid, gid: input.process.gid, additionalGids: input.process.additionalGids },
       args: input.process.args,
       env: input.process.env,

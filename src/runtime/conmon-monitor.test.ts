@@ -52,7 +52,7 @@ describe('conmon + runc', { skip: available ? false : 'needs root, conmon and ru
       resources: {},
     });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-    const spec2 = { id, name: `test-${id.slice(0, 6)}`, bundleDir: bundle, runtimePath: runc, logPath: join(bundle, 'ctr.log'), exitDir: join(bundle, 'exits'), socketDir: join(bundle, 'sockets'), logSizeMax: -1 };
+    const spec2 = { id, name: `test-${id.slice(0, 6)}`, bundleDir: bundle, runtimePath: runc, logPath: join(bundle, 'ctr.log'), exitDir: join(bundle, 'exits'), socketDir: join(bundle, 'sockets'), logSizeMax: -1, stdin: false, leaveStdinOpen: false, terminal: false };
     try {
       const { pid } = await monitor.create(spec2);
       assert.ok(pid > 0);

@@ -4,7 +4,8 @@
  * conmon reports the container's pid (or the runtime's error) on a sync pipe.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandRunner } from '../lib/command-runner.js';
@@ -20,6 +21,22 @@ export interface MonitorSpec {
   socketDir: string;
   /** Maximum log size before conmon rotates it (bytes); -1 for no limit. */
   logSizeMax: number;
+  /** Keep a pipe (or the pty) open for stdin, fed through the attach socket (`-i`). */
+  stdin: boolean;
+  /** Keep stdin open when the last attached client hangs up (Docker's StdinOnce=false). */
+  leaveStdinOpen: boolean;
+  /** Run the process on a pty (`-t`): conmon receives its master through a console socket. */
+  terminal: boolean;
+}
+
+/** The attach socket conmon creates in the bundle (with --full-attach). */
+export function attachSocketPath(bundleDir: string): string {
+  return join(bundleDir, 'attach');
+}
+
+/** The control FIFO conmon reads "1 <height> <width>" resize messages from. */
+export function controlFifoPath(bundleDir: string): string {
+  return join(bundleDir, 'ctl');
 }
 
 export class ConmonMonitor {
@@ -46,6 +63,9 @@ export class ConmonMonitor {
       '-0', spec.bundleDir,
       '--socket-dir-path', spec.socketDir,
       '--full-attach',
+      ...(spec.stdin ? ['-i'] : []),
+      ...(spec.stdin && spec.leaveStdinOpen ? ['--leave-stdin-open'] : []),
+      ...(spec.terminal ? ['-t'] : []),
       '--log-level', 'warning',
       '--runtime-arg', '--log-format=json',
       '--runtime-arg', `--log=${join(spec.bundleDir, 'runtime.log')}`,
@@ -105,6 +125,17 @@ export class ConmonMonitor {
   async delete(id: string, runtimePath: string): Promise<void> {
     const result = await this.runner.run(runtimePath, ['delete', '--force', id]);
     if (result.exitCode !== 0 && !/does not exist/.test(result.stderr)) throw new InternalError(`${runtimePath} delete ${id} failed: ${result.stderr.trim()}`);
+  }
+
+  /** Resizes the container's pty through conmon's control FIFO. */
+  async resize(bundleDir: string, height: number, width: number): Promise<void> {
+    // Non-blocking: conmon holds the FIFO's read end while it runs; ENXIO means it has gone.
+    const fifo = await open(controlFifoPath(bundleDir), constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await fifo.write(`1 ${height} ${width}\n`);
+    } finally {
+      await fifo.close();
+    }
   }
 
   /** Whether the kernel's OOM killer ended the container (conmon's "oom" file). */

@@ -1,2 +1,3 @@
 export { detectRuntimes, findExecutable, type RuntimeInfo, type RuntimeSelection, type RuntimeConfig } from './runtime-detect.js';
-export { ConmonMonitor, type MonitorSpec } from './conmon-monitor.js';
+export { ConmonMonitor, attachSocketPath, type MonitorSpec } from './conmon-monitor.js';
+export { StdinRelay } from './conmon-stdin.js';

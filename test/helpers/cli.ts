@@ -11,7 +11,7 @@ export interface CliResult {
   stderr: string;
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -25,7 +25,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, input?: strin
 }
 
 /** The berth CLI with `host` as its daemon (BERTH_HOST; DOCKER_HOST cleared). */
-export function berth(host: string | undefined, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function berth(host: string | undefined, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, BERTH_HOST: host, DOCKER_HOST: undefined, ...options.env };
   if (host === undefined) delete env['BERTH_HOST'];
   return run(process.execPath, [BERTH, ...args], env, options.input);
@@ -38,7 +38,7 @@ export const dockerCliAvailable = spawnSync('docker', ['--version'], { stdio: 'i
  * The real docker CLI with DOCKER_HOST at `host` and a throwaway config directory, so the
  * user's own ~/.docker is neither read nor written.
  */
-export async function docker(host: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; configDir?: string } = {}): Promise<CliResult> {
+export async function docker(host: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; configDir?: string } = {}): Promise<CliResult> {
   // A config directory the caller owns persists logins between calls; otherwise a throwaway one.
   const config = options.configDir ?? mkdtempSync(join(tmpdir(), 'berth-docker-config-'));
   try {

@@ -1,6 +1,7 @@
 /** What the container routes need from the engine. */
 import type { ContainerConfigInput, ContainerRecord, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
+import type { StdinRelay } from '../../runtime/conmon-stdin.js';
 
 export interface ContainerBackend {
   create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }>;
@@ -18,4 +19,8 @@ export interface ContainerBackend {
   holdLog(id: string): () => void;
   rename(name: string, newName: string): Promise<void>;
   setPaused(name: string, paused: boolean): Promise<void>;
+  /** A writer to the container's stdin (queued until start), or undefined without OpenStdin. */
+  openStdin(name: string): Promise<StdinRelay | undefined>;
+  dropStdin(id: string, relay: StdinRelay): void;
+  resize(name: string, height: number, width: number): Promise<void>;
 }

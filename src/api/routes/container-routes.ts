@@ -8,6 +8,7 @@ import { followLog, frame, logSize } from '../../logs/log-follow.js';
 import type { ContainerConfigInput, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
 import type { ContainerBackend } from './container-backend.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../containers/detach-keys.js';
 
 type Query = Record<string, string | string[] | undefined>;
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -125,7 +126,8 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     const res = reply.raw;
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+    const tty = record.config.Tty === true;
+    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
     res.flushHeaders();
     const path = containers.logPath(record.id);
     const stopped = () => {
@@ -135,7 +137,10 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
         return true;
       }
     };
-    const encode = (r: { time: string; stream: 'stdout' | 'stderr'; text: string }) => frame(r.stream, Buffer.from(timestamps ? `${r.time} ${r.text}` : r.text));
+    const encode = (r: { time: string; stream: 'stdout' | 'stderr'; text: string }) => {
+      const text = Buffer.from(timestamps ? `${r.time} ${r.text}` : r.text);
+      return tty ? text : frame(r.stream, text);
+    };
     const release = containers.holdLog(record.id);
     try {
       if (tail >= 0) {
@@ -159,17 +164,46 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     }
   });
 
-  // Output only for now: the log from the moment of attaching, framed as Docker's multiplexed
-  // stream, until the container stops. Stdin needs conmon's attach socket (not yet).
+  // Output is the log from the moment of attaching (framed as Docker's multiplexed stream, raw
+  // with a TTY) until the container stops; stdin goes to conmon's attach socket.
   hijack.add('POST', '/containers/:id/attach', async (ctx) => {
     const record = containers.get(ctx.params['id']!);
+    const tty = record.config.Tty === true;
+    const wantIn = boolParam(ctx.query.get('stdin') ?? undefined);
     const wantOut = boolParam(ctx.query.get('stdout') ?? undefined);
     const wantErr = boolParam(ctx.query.get('stderr') ?? undefined);
-    const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
-    socket.on('data', () => undefined); // stdin: read and dropped
+    const detachKeys = parseDetachKeys(ctx.query.get('detachKeys') || DEFAULT_DETACH_KEYS);
+    const stdin = wantIn ? await containers.openStdin(record.id) : undefined;
+    const socket = ctx.upgrade(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     socket.on('error', () => undefined);
     const abort = new AbortController();
-    socket.on('close', () => abort.abort());
+    socket.on('close', () => {
+      abort.abort();
+      if (stdin && !stdin.connected) containers.dropStdin(record.id, stdin);
+      else stdin?.end();
+    });
+    if (stdin) {
+      // As Docker: detach keys are looked for only on a TTY; without one, stdin is passed as is.
+      const scanner = tty ? new DetachKeyScanner(detachKeys) : undefined;
+      socket.on('data', (chunk: Buffer) => {
+        const { forward, detached } = scanner ? scanner.scan(chunk) : { forward: chunk, detached: false };
+        if (forward.length > 0 && !stdin.write(forward)) {
+          socket.pause();
+          stdin.once('drain', () => socket.resume());
+        }
+        if (detached) {
+          // The container keeps running and keeps its stdin: only this client goes.
+          stdin.close();
+          abort.abort();
+        }
+      });
+      // The client's half-close ends its input; output keeps flowing until the container stops.
+      socket.on('end', () => stdin.end());
+      // Input that cannot be delivered must not look delivered: cut the session.
+      stdin.once('failed', () => socket.destroy());
+    } else {
+      socket.on('data', () => undefined); // Docker drops input to a container without OpenStdin
+    }
     const path = containers.logPath(record.id);
     const release = containers.holdLog(record.id);
     const startOffset = await logSize(path);
@@ -188,11 +222,18 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     };
     try {
       for await (const r of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal })) {
-        if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) socket.write(frame(r.stream, Buffer.from(r.text)));
+        if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) socket.write(tty ? Buffer.from(r.text) : frame(r.stream, Buffer.from(r.text)));
       }
     } finally {
       release();
       socket.end();
     }
+  });
+
+  app.post('/containers/:id/resize', async (req: IdRequest, reply) => {
+    const height = intParam('h', singleParam(req.query['h']) ?? '0', 0);
+    const width = intParam('w', singleParam(req.query['w']) ?? '0', 0);
+    await containers.resize(req.params.id, height, width);
+    return reply.code(200).send();
   });
 }

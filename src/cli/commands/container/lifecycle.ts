@@ -1,7 +1,8 @@
 /** `berth start`, `stop`, `restart`, `kill`, `rm`, `wait`: one request per container, docker's output. */
 import { defineCommand, type CliContext } from '../../command.js';
 import { CliError, DaemonError } from '../../cli-errors.js';
-import { attachContainer, demultiplex } from '../../attach-stream.js';
+import { openAttachSession } from '../../attach-session.js';
+import { proxySignals } from '../../signal-proxy.js';
 
 /** Runs `action` for each name, printing each name; errors are collected as docker does. */
 async function eachContainer(ctx: CliContext, names: string[], action: (name: string) => Promise<void>, options: { print?: boolean; ignore404?: boolean } = {}): Promise<number> {
@@ -28,23 +29,66 @@ export const startCommand = defineCommand({
   name: 'start',
   usage: 'berth start [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Start one or more stopped containers',
-  flags: { attach: { type: 'bool', short: 'a', usage: "Attach STDOUT/STDERR and forward signals" } } as const,
+  flags: {
+    attach: { type: 'bool', short: 'a', usage: 'Attach STDOUT/STDERR and forward signals' },
+    interactive: { type: 'bool', short: 'i', usage: "Attach container's STDIN" },
+    'detach-keys': { type: 'string', usage: 'Override the key sequence for detaching a container' },
+  } as const,
   async run({ flags, positionals }, ctx) {
     requireArgs('start', positionals);
-    if (!flags.attach) return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/start`).then(() => undefined));
+    if (!flags.attach && !flags.interactive) return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/start`).then(() => undefined));
     if (positionals.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
-    const client = ctx.client();
     const name = positionals[0]!;
-    const socket = await attachContainer(client, name, { stdout: true, stderr: true });
-    const output = demultiplex(socket, ctx.stdout, ctx.stderr);
-    const wait = await client.request('POST', `/containers/${name}/wait`, { query: { condition: 'next-exit' } });
-    await client.request('POST', `/containers/${name}/start`);
-    let code = 0;
-    for await (const message of client.jsonLines<{ StatusCode: number }>(wait)) code = message.StatusCode;
-    await output;
+    const code = await runAttached(ctx, name, { stdin: flags.interactive, detachKeys: flags['detach-keys'], start: true });
     return code;
   },
 });
+
+export const attachCommand = defineCommand({
+  name: 'attach',
+  usage: 'berth attach [OPTIONS] CONTAINER',
+  summary: 'Attach local standard input, output, and error streams to a running container',
+  flags: {
+    'no-stdin': { type: 'bool', usage: 'Do not attach STDIN' },
+    'sig-proxy': { type: 'bool', usage: 'Proxy all received signals to the process', default: true },
+    'detach-keys': { type: 'string', usage: 'Override the key sequence for detaching a container' },
+  } as const,
+  async run({ flags, positionals }, ctx) {
+    if (positionals.length !== 1) throw new CliError(`"berth attach" requires exactly 1 argument.\nSee 'berth attach --help'.`, 1);
+    return runAttached(ctx, positionals[0]!, { stdin: !flags['no-stdin'], detachKeys: flags['detach-keys'], start: false, sigProxy: flags['sig-proxy'] });
+  },
+});
+
+/** start -a / attach: one attached session until the container stops (or the client detaches). */
+async function runAttached(ctx: CliContext, name: string, options: { stdin: boolean; detachKeys: string; start: boolean; sigProxy?: boolean }): Promise<number> {
+  const client = ctx.client();
+  const info = await client.json<{ Id: string; State: { Running: boolean; Paused: boolean }; Config: { Tty: boolean; OpenStdin: boolean } }>('GET', `/containers/${name}/json`);
+  if (!options.start && !info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first', 1);
+  if (!options.start && info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first', 1);
+  const stdin = options.stdin && info.Config.OpenStdin;
+  const session = await openAttachSession(client, info.Id, ctx, { stdin, tty: info.Config.Tty, detachKeys: options.detachKeys || undefined });
+  const wait = await client.request('POST', `/containers/${info.Id}/wait`, { query: { condition: options.start ? 'next-exit' : 'not-running' } });
+  const status = (async () => {
+    let code = 0;
+    for await (const message of client.jsonLines<{ StatusCode: number }>(wait)) code = message.StatusCode;
+    return code;
+  })();
+  if (options.start) {
+    try {
+      await client.request('POST', `/containers/${info.Id}/start`);
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  }
+  await session.started();
+  const stopProxy = options.sigProxy !== false && !info.Config.Tty ? proxySignals(client, info.Id) : () => undefined;
+  const outcome = await Promise.race<number | 'detached'>([status, session.output.then((): Promise<number | 'detached'> | 'detached' => (session.detached ? 'detached' : status))]);
+  stopProxy();
+  if (outcome === 'detached') return 0;
+  await session.output;
+  return outcome;
+}
 
 /** stop and restart take the same flags and differ only in the endpoint. */
 function stopLikeCommand(name: 'stop' | 'restart', summary: string) {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { defineCommand, type CliContext } from '../../command.js';
 import { CliError, DaemonError } from '../../cli-errors.js';
-import { attachContainer, demultiplex } from '../../attach-stream.js';
+import { openAttachSession } from '../../attach-session.js';
+import { proxySignals } from '../../signal-proxy.js';
 import { displayProgress } from '../../progress-display.js';
 import { loadCredentials, registryAuthHeader } from '../../docker-config.js';
 import { familiarReference, parseNormalizedReference, withDefaultTag } from '../../../images/reference.js';
@@ -26,6 +27,8 @@ export const createFlags = {
   'stop-signal': { type: 'string', usage: 'Signal to stop the container' },
   'stop-timeout': { type: 'int', usage: 'Timeout (in seconds) to stop a container' },
   runtime: { type: 'string', usage: 'Runtime to use for this container' },
+  'detach-keys': { type: 'string', usage: 'Override the key sequence for detaching a container' },
+  'sig-proxy': { type: 'bool', usage: 'Proxy received signals to the process', default: true },
   rm: { type: 'bool', usage: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   interactive: { type: 'bool', short: 'i', usage: 'Keep STDIN open even if not attached' },
   tty: { type: 'bool', short: 't', usage: 'Allocate a pseudo-TTY' },
@@ -189,8 +192,7 @@ export const runCommand = defineCommand({
       return 0;
     }
     // As docker: attach and wait before start, so no output and no exit is missed.
-    const socket = await attachContainer(client, id, { stdout: true, stderr: true });
-    const output = demultiplex(socket, ctx.stdout, ctx.stderr);
+    const session = await openAttachSession(client, id, ctx, { stdin: flags.interactive, tty: flags.tty, detachKeys: flags['detach-keys'] || undefined });
     const waitResponse = await client.request('POST', `/containers/${id}/wait`, { query: { condition: flags.rm ? 'removed' : 'next-exit' } });
     const status = (async () => {
       let code = 0;
@@ -200,11 +202,16 @@ export const runCommand = defineCommand({
     try {
       await client.request('POST', `/containers/${id}/start`);
     } catch (err) {
-      socket.destroy();
+      session.close();
       runError(err);
     }
-    const code = await status;
-    await output;
-    return code;
+    await session.started();
+    const stopProxy = flags['sig-proxy'] && !flags.tty ? proxySignals(client, id) : () => undefined;
+    // A detach (ctrl-p ctrl-q) ends the session while the container runs on: exit 0, as docker.
+    const outcome = await Promise.race<number | 'detached'>([status, session.output.then((): Promise<number | 'detached'> | 'detached' => (session.detached ? 'detached' : status))]);
+    stopProxy();
+    if (outcome === 'detached') return 0;
+    await session.output;
+    return outcome;
   },
 });
