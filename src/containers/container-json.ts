@@ -1,4 +1,5 @@
 /** Containers in the Docker Engine API's shapes: ContainerInspectResponse and ContainerSummary. */
+import { networkSettingsOf, summaryPorts, type NetworkView } from './network-settings.js';
 import type { ContainerRecord } from './container-record.js';
 import { humanDuration } from '../lib/human-units.js';
 
@@ -17,7 +18,7 @@ function statusText(record: ContainerRecord, nowMs: number): string {
   }
 }
 
-export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string }): Record<string, unknown> {
+export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string; network?: NetworkView; imageExposed: Record<string, unknown> }): Record<string, unknown> {
   const s = record.state;
   return {
     Id: record.id,
@@ -50,7 +51,7 @@ export function toContainerInspect(record: ContainerRecord, extra: { logPath: st
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'k8s-file', Config: {} }, ...record.hostConfig, Runtime: record.runtime },
+    HostConfig: { NetworkMode: 'bridge', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'k8s-file', Config: {} }, ...record.hostConfig, Runtime: record.runtime },
     GraphDriver: { Name: 'overlayfs', Data: { MergedDir: extra.rootfs } },
     Mounts: [],
     Config: {
@@ -73,11 +74,11 @@ export function toContainerInspect(record: ContainerRecord, extra: { logPath: st
       Labels: record.config.Labels ?? {},
       ...(record.config.StopSignal ? { StopSignal: record.config.StopSignal } : {}),
     },
-    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, Networks: {} },
+    NetworkSettings: extra.network ? networkSettingsOf(record, extra.network, extra.imageExposed) : { Bridge: '', SandboxID: '', Ports: {}, Networks: {} },
   };
 }
 
-export function toContainerSummary(record: ContainerRecord, nowMs: number): Record<string, unknown> {
+export function toContainerSummary(record: ContainerRecord, nowMs: number, extra: { network?: NetworkView; imageExposed: Record<string, unknown> } = { imageExposed: {} }): Record<string, unknown> {
   return {
     Id: record.id,
     Names: [`/${record.name}`],
@@ -85,12 +86,12 @@ export function toContainerSummary(record: ContainerRecord, nowMs: number): Reco
     ImageID: record.imageId,
     Command: [record.path, ...record.args].join(' '),
     Created: Math.floor(Date.parse(record.created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(record, extra.imageExposed, extra.network?.endpoint),
     Labels: record.config.Labels ?? {},
     State: record.state.status,
     Status: statusText(record, nowMs),
-    HostConfig: { NetworkMode: 'none' },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: record.hostConfig.NetworkMode || 'bridge' },
+    NetworkSettings: { Networks: extra.network ? (networkSettingsOf(record, extra.network, extra.imageExposed)['Networks'] as object) : {} },
     Mounts: [],
   };
 }

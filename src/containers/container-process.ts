@@ -91,7 +91,7 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: readon
 }
 
 /** /etc/hosts as Docker writes it for a container without a network yet. */
-export function hostsFile(hostname: string): string {
+export function hostsFile(hostname: string, address?: string): string {
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -99,7 +99,8 @@ export function hostsFile(hostname: string): string {
     'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
-    `127.0.1.1\t${hostname}`,
+    // As Docker: the container's own address names it; without one, a loopback address does.
+    address ? `${address}\t${hostname}` : `127.0.1.1\t${hostname}`,
     '',
   ].join('\n');
 }

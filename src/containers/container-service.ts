@@ -29,6 +29,9 @@ import { checkSupported } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
 import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
+import type { EndpointRecord } from '../network/network-state.js';
+import { parsePortBindings, type PortRequest } from '../network/port-bindings.js';
+import { networkModeOf, exposedPortRequests } from './network-mode.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
 export interface ContainerServiceDeps {
@@ -54,6 +57,17 @@ export interface ContainerServiceDeps {
   hostResolvConf: string;
   /** Carries attached stdin to conmon's SOCK_SEQPACKET attach socket. */
   socatPath?: string;
+  network: ContainerNetworking;
+  hostHostname: string;
+}
+
+/** What containers need of networking (implemented by NetworkService and Links). */
+export interface ContainerNetworking {
+  connect(containerId: string, requests: PortRequest[]): Promise<EndpointRecord>;
+  plumb(containerId: string, pid: number): Promise<void>;
+  disconnect(containerId: string): Promise<void>;
+  loopbackOnly(pid: number): Promise<void>;
+  endpointOf(containerId: string): EndpointRecord | undefined;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -148,6 +162,8 @@ export class ContainerService {
   async create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }> {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
+    networkModeOf(hostConfig);
+    parsePortBindings(hostConfig['PortBindings'] as Parameters<typeof parsePortBindings>[0]);
     const image = this.deps.images.inspect(config.Image); // 404 "No such image" makes the CLI pull
     const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
     commandOf(config, imageConfig); // "no command specified" at create, as Docker
@@ -217,12 +233,15 @@ export class ContainerService {
     await mkdir(this.exitDir(), { recursive: true });
     await rm(join(this.exitDir(), record.id), { force: true });
     await rm(join(bundle, 'oom'), { force: true });
+    const mode = networkModeOf(record.hostConfig);
+    const netnsPath = typeof mode === 'object' ? this.namespaceOf(mode.container) : undefined;
     await this.mountRootfs(record);
     try {
-      const hostname = record.config.Hostname ?? record.id.slice(0, 12);
+      const hostname = mode === 'host' ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
       const dataDir = this.deps.store.dir(record.id);
+      const endpoint = mode === 'bridge' ? await this.deps.network.connect(record.id, this.portRequests(record)) : undefined;
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
-      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname));
+      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoint?.ipAddress));
       await writeFile(join(dataDir, 'resolv.conf'), resolvConf(this.deps.hostResolvConf));
       const user = await resolveUser(this.rootfs(record.id), record.config.User ?? imageConfig.User ?? '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
       const env = environmentOf(record.config, imageConfig, hostname);
@@ -262,6 +281,8 @@ export class ContainerService {
         privileged,
         seccomp,
         resources: resourcesOf(record.hostConfig),
+        hostNetwork: mode === 'host',
+        netnsPath,
       });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
       const runtimePath = this.runtimePath(record);
@@ -280,6 +301,9 @@ export class ContainerService {
         leaveStdinOpen: record.config.StdinOnce !== true || record.config.Tty === true,
         terminal: record.config.Tty === true,
       });
+      // The namespace runc made is wired up while the process waits to be started.
+      if (mode === 'bridge') await this.deps.network.plumb(record.id, pid);
+      else if (mode === 'none') await this.deps.network.loopbackOnly(pid);
       // Stdin sent before start reaches the process first thing: connect before `runc start`.
       await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);
@@ -288,6 +312,8 @@ export class ContainerService {
     } catch (err) {
       record.state = { ...record.state, status: record.state.startedAt === ZERO_TIME ? 'created' : 'exited', error: (err as Error).message, exitCode: 128 };
       await this.deps.store.save(record).catch(() => undefined);
+      await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
+      await this.deps.network.disconnect(record.id).catch(() => undefined);
       await this.unmountRootfs(record.id).catch(() => undefined);
       // As Docker: a --rm container that could not start is removed too.
       if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true }).catch(() => undefined);
@@ -338,6 +364,22 @@ export class ContainerService {
     await this.deps.monitor.resize(this.bundleDir(record.id), height, width);
   }
 
+  /** The published ports asked for: -p bindings, and with -P every exposed port on an ephemeral one. */
+  private portRequests(record: ContainerRecord): PortRequest[] {
+    const bindings = parsePortBindings(record.hostConfig['PortBindings'] as Parameters<typeof parsePortBindings>[0]);
+    if (record.hostConfig['PublishAllPorts'] !== true) return bindings;
+    const image = this.deps.images.inspect(record.imageId);
+    const exposed = { ...((image.Config as { ExposedPorts?: Record<string, unknown> } | undefined)?.ExposedPorts ?? {}), ...(record.config.ExposedPorts ?? {}) };
+    return [...bindings, ...exposedPortRequests(exposed, bindings)];
+  }
+
+  /** --network container:<name>: the running container's network namespace. */
+  private namespaceOf(term: string): string {
+    const other = this.get(term);
+    if (other.state.status !== 'running' && other.state.status !== 'paused') throw new ConflictError(`cannot join network of a non running container: ${other.id}`);
+    return `/proc/${other.state.pid}/ns/net`;
+  }
+
   /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */
   private async seccompFor(securityOpts: readonly string[], capabilities: string[]): Promise<Record<string, unknown> | undefined> {
     const option = securityOpts.find((o) => /^seccomp[=:]/.test(o));
@@ -367,6 +409,7 @@ export class ContainerService {
     }
     const oomKilled = await this.deps.monitor.oomKilled(this.bundleDir(id));
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
+    await this.deps.network.disconnect(id).catch(() => undefined);
     await this.unmountRootfs(id).catch(() => undefined);
     record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now(), oomKilled };
     await this.deps.store.save(record);

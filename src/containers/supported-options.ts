@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'PortBindings', 'PublishAllPorts', 'Devices', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'Devices', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
@@ -30,7 +30,10 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   const restart = hostConfig['RestartPolicy'] as { Name?: string } | undefined;
   if (restart?.Name && restart.Name !== 'no') unsupported.push('HostConfig.RestartPolicy');
   const mode = hostConfig.NetworkMode;
-  if (mode && !['default', 'bridge', 'none'].includes(mode)) unsupported.push(`HostConfig.NetworkMode=${mode}`);
+  if (mode && !['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) unsupported.push(`HostConfig.NetworkMode=${mode} (user-defined networks)`);
+  if (mode && mode !== 'default' && mode !== 'bridge' && isSet(hostConfig['PortBindings'])) {
+    throw new InvalidArgumentError(`conflicting options: port publishing and the ${mode.startsWith('container:') ? 'container' : mode} network mode`);
+  }
   if (unsupported.length > 0) {
     throw new InvalidArgumentError(`not supported by berth yet: ${unsupported.join(', ')}`);
   }

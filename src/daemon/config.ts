@@ -27,6 +27,8 @@ export const DAEMON_FLAGS = {
   'default-runtime': { type: 'string', usage: 'Default OCI runtime for containers (default: crun on cgroup v2, else runc)' },
   label: { type: 'strings', usage: 'Set key=value labels to the daemon' },
   'cgroup-parent': { type: 'string', usage: 'Parent cgroup for all containers', default: '/berth' },
+  bridge: { type: 'string', short: 'b', usage: 'Name of the bridge device of the default "bridge" network', default: 'berth0' },
+  bip: { type: 'string', usage: 'Gateway address and subnet of the default bridge network (CIDR)' },
   'seccomp-profile': { type: 'string', usage: 'Path to the default seccomp profile', default: '/usr/share/containers/seccomp.json' },
   'registry-mirror': { type: 'strings', usage: 'Preferred registry mirror for Docker Hub' },
   'insecure-registry': { type: 'strings', usage: 'Registries (host:port or CIDR) that may use plain HTTP' },
@@ -49,6 +51,8 @@ const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
   labels: 'label',
   runtimes: 'runtimes',
   'cgroup-parent': 'cgroup-parent',
+  bridge: 'bridge',
+  bip: 'bip',
   'seccomp-profile': 'seccomp-profile',
   'registry-mirrors': 'registry-mirror',
   'insecure-registries': 'insecure-registry',
@@ -71,6 +75,9 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string }>;
   labels: string[];
   cgroupParent: string;
+  /** The default network's bridge device, and its address as --bip gives it (undefined: chosen). */
+  bridge: string;
+  bip?: string;
   seccompProfile: string;
   registryMirrors: string[];
   insecureRegistries: string[];
@@ -152,6 +159,8 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
       runtimes,
       labels: pick('label', parsed.flags.label, isStrings, 'a list of strings'),
       cgroupParent: pick('cgroup-parent', parsed.flags['cgroup-parent'], isString, 'a string'),
+      bridge: pick('bridge', parsed.flags.bridge, isString, 'a string'),
+      bip: pick('bip', parsed.flags.bip, isString, 'a string') || undefined,
       seccompProfile: pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path'),
       registryMirrors: pick('registry-mirror', parsed.flags['registry-mirror'], isStrings, 'a list of URLs'),
       insecureRegistries: pick('insecure-registry', parsed.flags['insecure-registry'], isStrings, 'a list of host:port or CIDR'),

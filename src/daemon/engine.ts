@@ -19,6 +19,12 @@ import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
 import { ContainerService, ContainerStore, ExecService, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
 import { ConmonMonitor, findExecutable } from '../runtime/index.js';
+import { NetworkService, parseRoutes, probePort } from '../network/network-service.js';
+import { Links } from '../network/links.js';
+import { Firewall } from '../network/firewall.js';
+import { hostname } from 'node:os';
+import type { NetworkView } from '../containers/network-settings.js';
+import type { ContainerRecord } from '../containers/container-record.js';
 
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
@@ -95,6 +101,22 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     // Containers are built after images; until then (and if there are none) nothing uses them.
       usage: { containersUsing: (id) => containers?.containersUsing(id) ?? [], chainsInUse: () => containers?.chainsInUse() ?? [] },
     });
+    const nft = await findExecutable('nft', deps.searchPath);
+    const network = new NetworkService({
+      statePath: join(config.dataRoot, 'network', 'state.json'),
+      bridgeName: config.bridge,
+      bip: config.bip,
+      links: new Links(deps.runner, (await findExecutable('ip', deps.searchPath)) ?? 'ip', (await findExecutable('nsenter', deps.searchPath)) ?? 'nsenter'),
+      // Each daemon's own table: the default one is "berth"; a daemon on another bridge (tests) has its own.
+      firewall: new Firewall(deps.runner, nft ?? 'nft', config.bridge === 'berth0' ? 'berth' : `berth_${config.bridge.replace(/[^A-Za-z0-9_]/g, '_')}`),
+      hostRoutes: async () => parseRoutes((await deps.runner.run('ip', ['-4', 'route', 'show'])).stdout),
+      portFree: probePort,
+      ephemeralRange: await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then((t) => t.trim().split(/\s+/).map(Number) as [number, number], () => [32768, 60999] as [number, number]),
+      nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
+      publish: (event) => events.publish(event),
+    });
+    await mkdir(join(config.dataRoot, 'network'), { recursive: true });
+    await network.load();
     containers = new ContainerService({
       store: containerStore,
       images,
@@ -113,10 +135,27 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       initBinary: await findExecutable('tini-static', deps.searchPath),
       socatPath: await findExecutable('socat', deps.searchPath),
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+      network,
+      hostHostname: hostname(),
     });
     await images.start();
     await containers.restore();
+    await network.reconcile(new Set(containers.list().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.id)));
+    undo.push(() => network.shutdown().catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the bridge and firewall table')));
     const containerService = containers;
+    const networkViewOf = (record: ContainerRecord): NetworkView | undefined => {
+      const mode = record.hostConfig.NetworkMode || 'bridge';
+      if (mode === 'default' || mode === 'bridge') return { networkName: 'bridge', networkId: network.defaultNetwork().id, endpoint: network.endpointOf(record.id) };
+      if (mode === 'none' || mode === 'host') return { networkName: mode, networkId: '' };
+      return undefined;
+    };
+    const imageExposedOf = (record: ContainerRecord): Record<string, unknown> => {
+      try {
+        return ((images.inspect(record.imageId).Config as { ExposedPorts?: Record<string, unknown> } | undefined)?.ExposedPorts) ?? {};
+      } catch {
+        return {};
+      }
+    };
     const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities());
     const distribution = new DistributionService({
       images,
@@ -172,9 +211,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           list: () => containerService.list(),
           inspect: (name) => {
             const record = containerService.get(name);
-            return toContainerInspect(record, { logPath: containerService.logPath(record.id), rootfs: join(config.execRoot, 'containers', record.id, 'rootfs') });
+            return toContainerInspect(record, { logPath: containerService.logPath(record.id), rootfs: join(config.execRoot, 'containers', record.id, 'rootfs'), network: networkViewOf(record), imageExposed: imageExposedOf(record) });
           },
-          summary: (record) => toContainerSummary(record, deps.clock.nowMs()),
+          summary: (record) => toContainerSummary(record, deps.clock.nowMs(), { network: networkViewOf(record), imageExposed: imageExposedOf(record) }),
           logPath: (id) => containerService.logPath(id),
           holdLog: (id) => containerService.holdLog(id),
           rename: (name, newName) => containerService.rename(name, newName),

@@ -72,6 +72,8 @@ export interface RuntimeSpecInput {
   cgroupsPath: string;
   /** A network namespace to join (a path), or undefined for a new one. */
   netnsPath?: string;
+  /** --network host: no network namespace at all. */
+  hostNetwork?: boolean;
   privileged: boolean;
   /** linux.seccomp, or undefined for none (privileged, seccomp=unconfined). */
   seccomp?: Record<string, unknown>;
@@ -142,7 +144,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
         { type: 'ipc' },
         { type: 'uts' },
         { type: 'mount' },
-        input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' },
+        ...(input.hostNetwork ? [] : [input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }]),
       ],
       cgroupsPath: input.cgroupsPath,
       resources: {

@@ -1,0 +1,31 @@
+/** HostConfig.NetworkMode in berth's terms, and -P's ports. */
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { PortRequest } from '../network/port-bindings.js';
+import type { HostConfigInput } from './container-record.js';
+
+export type NetworkMode = 'bridge' | 'none' | 'host' | { container: string };
+
+export function networkModeOf(hostConfig: HostConfigInput): NetworkMode {
+  const mode = hostConfig.NetworkMode || 'default';
+  if (mode === 'default' || mode === 'bridge') return 'bridge';
+  if (mode === 'none' || mode === 'host') return mode;
+  if (mode.startsWith('container:')) {
+    const container = mode.slice('container:'.length);
+    if (!container) throw new InvalidArgumentError('invalid network mode: container: needs a container name or ID');
+    return { container };
+  }
+  throw new InvalidArgumentError(`not supported by berth yet: HostConfig.NetworkMode=${mode} (user-defined networks)`);
+}
+
+/** -P: each exposed port not already published gets an ephemeral host port on every address. */
+export function exposedPortRequests(exposed: Record<string, unknown>, already: readonly PortRequest[]): PortRequest[] {
+  const requests: PortRequest[] = [];
+  for (const key of Object.keys(exposed)) {
+    const [portText = '', protocol = 'tcp'] = key.split('/');
+    const containerPort = Number(portText);
+    if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535 || (protocol !== 'tcp' && protocol !== 'udp')) continue;
+    if (already.some((r) => r.containerPort === containerPort && r.protocol === protocol)) continue;
+    requests.push({ protocol, containerPort, hostIp: '', hostPortRange: [0, 0] });
+  }
+  return requests;
+}

@@ -1,0 +1,59 @@
+/**
+ * What berth's networking must remember across restarts, in one JSON file written atomically:
+ * the networks, and each running container's endpoint (address, MAC, published ports), so an
+ * address or port is never handed out twice and the firewall can be re-rendered after a crash.
+ */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { errnoCode } from '../lib/errors.js';
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  driver: 'bridge';
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  created: string;
+}
+
+export interface PublishedPort {
+  protocol: 'tcp' | 'udp';
+  containerPort: number;
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface EndpointRecord {
+  containerId: string;
+  networkId: string;
+  endpointId: string;
+  ipAddress: string;
+  prefixLength: number;
+  gateway: string;
+  macAddress: string;
+  ports: PublishedPort[];
+  /** The host side of the veth pair. */
+  hostInterface: string;
+}
+
+export interface NetworkStateData {
+  networks: NetworkRecord[];
+  endpoints: EndpointRecord[];
+}
+
+export async function loadNetworkState(path: string): Promise<NetworkStateData> {
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8')) as Partial<NetworkStateData>;
+    return { networks: data.networks ?? [], endpoints: data.endpoints ?? [] };
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { networks: [], endpoints: [] };
+    throw err;
+  }
+}
+
+export async function saveNetworkState(path: string, state: NetworkStateData): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
+}
