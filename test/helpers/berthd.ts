@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { request } from 'node:http';
@@ -22,6 +23,8 @@ export interface HttpResult {
 
 export interface TestDaemon {
   root: string;
+  /** The default network's bridge device (and `berth_<bridge>` its nftables table). */
+  bridge: string;
   dataRoot: string;
   execRoot: string;
   socket: string;
@@ -58,6 +61,12 @@ async function removeContainersOf(execRoot: string): Promise<void> {
     spawnSync('runc', ['delete', '--force', id], { stdio: 'ignore' });
     spawnSync('umount', ['-l', join(dir, id, 'rootfs')], { stdio: 'ignore' });
   }
+}
+
+/** A safety net after berthd's own clean-up: the test daemon's bridge and nftables table. */
+function removeNetworkOf(bridge: string): void {
+  spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+  spawnSync('nft', ['delete', 'table', 'ip', `berth_${bridge}`], { stdio: 'ignore' });
 }
 
 async function removeCgroupParent(parent: string): Promise<void> {
@@ -98,7 +107,7 @@ export function spawnBerthd(args: string[]): { child: ChildProcess; output: () =
   return { child, output: () => output, exited };
 }
 
-export async function startBerthd(options: { root?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
+export async function startBerthd(options: { root?: string; extraArgs?: string[]; bridge?: string; bip?: string } = {}): Promise<TestDaemon> {
   const root = options.root ?? (await makeTempRoot());
   const dataRoot = join(root, 'data');
   const execRoot = join(root, 'run');
@@ -108,7 +117,13 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
   if (!existsSync(configFile)) await writeFile(configFile, '{}\n');
   // Containers go under a cgroup parent of this daemon's own, removed by cleanup().
   const cgroupParent = `berth-test-${basename(root)}`;
-  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, '--cgroup-parent', cgroupParent, ...(options.extraArgs ?? [])];
+  // Each test daemon has its own bridge, subnet and nftables table, so daemons running side by
+  // side never share one (a subnet the host routes makes berthd refuse it: then try another).
+  // Derived from the root, so a daemon restarted on the same root finds its network unchanged.
+  const digest = createHash('sha256').update(root).digest();
+  const bridge = options.bridge ?? `bt${digest.subarray(0, 4).toString('hex')}`;
+  const bip = options.bip ?? `10.${200 + (digest[4]! % 50)}.${digest[5]!}.1/24`;
+  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, '--cgroup-parent', cgroupParent, '--bridge', bridge, '--bip', bip, ...(options.extraArgs ?? [])];
   const { child, output, exited } = spawnBerthd(args);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -143,6 +158,7 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
     dataRoot,
     execRoot,
     socket,
+    bridge,
     host: `unix://${socket}`,
     pid: child.pid!,
     process: child,
@@ -152,6 +168,7 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
     cleanup: async () => {
       await stop();
       await removeContainersOf(execRoot);
+      removeNetworkOf(bridge);
       await removeCgroupParent(cgroupParent);
       await rm(root, { recursive: true, force: true });
     },
