@@ -8,6 +8,7 @@ import { benchLayerUnpack } from './layer-unpack.js';
 import { benchRegistry } from './registry.js';
 import { benchPull } from './pull.js';
 import { benchRunRm } from './run-rm.js';
+import { benchContainers } from './containers.js';
 import { formatMs, summarize } from './stats.js';
 
 interface Scenario {
@@ -41,17 +42,17 @@ const SCENARIOS: Scenario[] = [
     run: (runs) => benchRegistry(Math.min(runs, 3)),
   },
   { name: 'run-rm', describe: 'run --rm IMG true on berth, Docker and Podman (berth target: within 1.6x the runc floor, about 150 ms)', run: (runs) => benchRunRm(runs) },
-  { name: 'run-d', describe: 'run -d IMG sleep', pending: 'containers are not implemented yet' },
-  { name: 'parallel-50', describe: '50 containers started and removed in parallel', pending: 'containers are not implemented yet' },
-  { name: 'publish-first-200', describe: 'run -d -p until the first HTTP 200', pending: 'networking is not implemented yet' },
-  { name: 'logs-1m', describe: 'logs of 1,000,000 lines', pending: 'containers are not implemented yet' },
+  {
+    name: 'containers',
+    describe: 'berth only, docker CLI as client: run -d, exec, 50 parallel run -d, memory, first HTTP 200 through -p, published vs direct throughput, logs of 1,000,000 lines',
+    run: (runs) => benchContainers(Math.min(runs, 15)),
+  },
   {
     name: 'pull-cold',
     describe: 'cold pull of a generated 200 MB, 5-layer, 20,000-file image from a local registry, beside the transfer and unpack floors (target: within 1.3x the larger floor)',
     run: (runs) => benchPull(Math.min(runs, 3)),
   },
   { name: 'build', describe: 'build of a small Dockerfile, cold and cached', pending: 'the builder is not implemented yet' },
-  { name: 'memory', describe: 'daemon RSS/PSS idle and with 50 containers', pending: 'containers are not implemented yet' },
 ];
 
 async function main(argv: string[]): Promise<number> {

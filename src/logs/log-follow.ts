@@ -15,8 +15,8 @@ export interface FollowOptions {
   pollMs?: number;
 }
 
-/** Records from `path`, as they are written when following. */
-export async function* followLog(path: string, options: FollowOptions): AsyncGenerator<LogRecord> {
+/** Records from `path` in batches (one per read of up to 4 MiB), as they are written when following. */
+export async function* followLog(path: string, options: FollowOptions): AsyncGenerator<LogRecord[]> {
   let offset = options.startOffset ?? 0;
   let partial = '';
   const poll = options.pollMs ?? 50;
@@ -33,10 +33,12 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
         const text = partial + buffer.subarray(0, bytesRead).toString('utf8');
         const lines = text.split('\n');
         partial = lines.pop() ?? '';
+        const records: LogRecord[] = [];
         for (const line of lines) {
           const record = parseLogLine(line);
-          if (record) yield record;
+          if (record) records.push(record);
         }
+        if (records.length > 0) yield records;
       } finally {
         await handle.close();
       }

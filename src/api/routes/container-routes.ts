@@ -1,10 +1,12 @@
 /** /containers/...: create, start, stop, kill, restart, wait, remove, list, inspect, logs, attach. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotModifiedError } from '../../lib/errors.js';
-import { boolParam, filtersParam, intParam, singleParam } from '../query.js';
+import { boolParam, filtersParam, intParam, singleParam, timestampParam } from '../query.js';
 import { openJsonStream } from '../json-stream.js';
 import type { HijackRouter } from '../hijack.js';
-import { followLog, frame, logSize } from '../../logs/log-follow.js';
+import { followLog, logSize } from '../../logs/log-follow.js';
+import { encodeRecords, selectRecords } from '../../logs/log-encode.js';
+import type { LogRecord } from '../../logs/k8s-file.js';
 import type { ContainerConfigInput, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
 import type { ContainerBackend } from './container-backend.js';
@@ -14,6 +16,12 @@ type Query = Record<string, string | string[] | undefined>;
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'volume', 'expose', 'publish', 'network', 'health', 'is-task'];
+
+/** since/until for logs: Unix seconds, where 0 (as the CLI sends by default) means no bound. */
+function secondsParam(name: string, raw: unknown): number | undefined {
+  const ns = timestampParam(name, raw);
+  return ns === undefined || ns === 0n ? undefined : Number(ns) / 1e9;
+}
 
 export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRouter, containers: ContainerBackend): void {
   app.post('/containers/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
@@ -137,26 +145,25 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
         return true;
       }
     };
-    const encode = (r: { time: string; stream: 'stdout' | 'stderr'; text: string }) => {
-      const text = Buffer.from(timestamps ? `${r.time} ${r.text}` : r.text);
-      return tty ? text : frame(r.stream, text);
+    const selection = { stdout: wantOut, stderr: wantErr, sinceSeconds: secondsParam('since', req.query['since']), untilSeconds: secondsParam('until', req.query['until']) };
+    const encoding = { tty, timestamps };
+    const send = async (records: LogRecord[]) => {
+      const chosen = selectRecords(records, selection);
+      if (chosen.length === 0) return;
+      if (!res.write(encodeRecords(chosen, encoding))) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
     };
     const release = containers.holdLog(record.id);
     try {
       if (tail >= 0) {
-        const kept: Buffer[] = [];
-        for await (const r of followLog(path, { follow: false, stopped: () => true })) {
-          if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) kept.push(encode(r));
-          if (kept.length > tail) kept.shift();
+        let kept: LogRecord[] = [];
+        for await (const batch of followLog(path, { follow: false, stopped: () => true })) {
+          kept = kept.concat(selectRecords(batch, selection));
+          if (kept.length > tail) kept = kept.slice(kept.length - tail);
         }
-        for (const b of kept) res.write(b);
-        if (follow) for await (const r of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal })) if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) res.write(encode(r));
+        await send(kept);
+        if (follow) for await (const batch of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal })) await send(batch);
       } else {
-        for await (const r of followLog(path, { follow, stopped, signal: abort.signal })) {
-          if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) {
-            if (!res.write(encode(r))) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
-          }
-        }
+        for await (const batch of followLog(path, { follow, stopped, signal: abort.signal })) await send(batch);
       }
     } finally {
       release();
@@ -221,8 +228,9 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
       }
     };
     try {
-      for await (const r of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal })) {
-        if ((r.stream === 'stdout' && wantOut) || (r.stream === 'stderr' && wantErr)) socket.write(tty ? Buffer.from(r.text) : frame(r.stream, Buffer.from(r.text)));
+      for await (const batch of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal })) {
+        const chosen = selectRecords(batch, { stdout: wantOut, stderr: wantErr });
+        if (chosen.length > 0) socket.write(encodeRecords(chosen, { tty, timestamps: false }));
       }
     } finally {
       release();

@@ -3,6 +3,7 @@ import { defineCommand } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { formatItems } from '../../format/formatter.js';
 import { filtersToJson } from '../../filter-flags.js';
+import { toApiTimestamp } from '../../go-time.js';
 import { demultiplex } from '../../attach-stream.js';
 import { humanDuration } from '../../../lib/human-units.js';
 import { ellipsis } from '../image/image-inspect-history.js';
@@ -80,10 +81,24 @@ export const logsCommand = defineCommand({
   } as const,
   async run({ flags, positionals }, ctx) {
     if (positionals.length !== 1) throw new CliError(`"berth logs" requires exactly 1 argument.\nSee 'berth logs --help'.`, 1);
+    const now = ctx.clock.nowMs();
     const response = await ctx.client().request('GET', `/containers/${positionals[0]}/logs`, {
-      query: { stdout: '1', stderr: '1', follow: flags.follow ? '1' : undefined, timestamps: flags.timestamps ? '1' : undefined, tail: flags.tail },
+      query: {
+        stdout: '1',
+        stderr: '1',
+        follow: flags.follow ? '1' : undefined,
+        timestamps: flags.timestamps ? '1' : undefined,
+        tail: flags.tail,
+        since: flags.since ? toApiTimestamp(flags.since, now) : undefined,
+        until: flags.until ? toApiTimestamp(flags.until, now) : undefined,
+      },
     });
-    await demultiplex(response.body, ctx.stdout, ctx.stderr);
+    // A TTY container's log is raw bytes, not frames.
+    if (String(response.headers['content-type'] ?? '').includes('raw-stream')) {
+      for await (const chunk of response.body) ctx.stdout.write(chunk as Buffer);
+    } else {
+      await demultiplex(response.body, ctx.stdout, ctx.stderr);
+    }
     return 0;
   },
 });

@@ -1,0 +1,116 @@
+/**
+ * Container operations on one berthd (the docker CLI as client, so the Node CLI's start is not in
+ * the figures): run -d, exec, 50 parallel run -d, the first HTTP 200 through a published port,
+ * published-port vs direct throughput (ab), logs of 1,000,000 lines, and memory (berthd and each
+ * conmon, RSS) idle and with 50 containers. Peers are measured by run-rm; these are berth's own.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BERTHD } from '../test/helpers/berthd.js';
+import { makeBusyboxRootfs } from '../test/helpers/images.js';
+import { summarize } from './stats.js';
+
+const run = promisify(execFile);
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+const line = (name: string, xs: number[], target?: string) => {
+  const s = summarize(xs);
+  return `${name.padEnd(34)} median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)}, n=${s.n})${target ? `   target ${target}` : ''}`;
+};
+
+export async function benchContainers(runs: number): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-ctr-'));
+  const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
+  await writeFile(join(work, 'daemon.json'), '{}');
+  const socket = join(work, 'berth.sock');
+  const host = `unix://${socket}`;
+  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'data'), '--exec-root', join(work, 'run'), '-H', host, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench0', '--bip', '10.251.0.1/16'], { stdio: 'ignore' });
+  const docker = (...args: string[]) => run('docker', ['-H', host, ...args], { maxBuffer: 1 << 30 });
+  const out: string[] = [];
+  try {
+    for (let i = 0; i < 100; i++) if (await docker('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
+    await docker('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
+    await docker('run', '--rm', 'busybox', 'true'); // warm-up
+    out.push(`berthd RSS idle: ${((await rssKiB(berthd.pid!)) / 1024).toFixed(0)} MB   target under 60 MB`);
+
+    const runD: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      runD.push(await time(() => docker('run', '-d', '--name', `d${i}`, 'busybox', 'sleep', '600')));
+    }
+    out.push(line('run -d busybox sleep', runD, 'under 120 ms'));
+    const execs: number[] = [];
+    for (let i = 0; i < runs; i++) execs.push(await time(() => docker('exec', 'd0', 'true')));
+    out.push(line('exec true', execs, 'under 50 ms'));
+    await docker('rm', '-f', ...runD.map((_, i) => `d${i}`));
+
+    const parallel = await time(() => Promise.all(Array.from({ length: 50 }, (_, i) => docker('run', '-d', '--name', `p${i}`, 'busybox', 'sleep', '600'))));
+    out.push(`50 parallel run -d                 ${(parallel / 1000).toFixed(2)} s   target under 3 s`);
+    const conmons = (await run('pgrep', ['-P', '1', '-x', 'conmon'])).stdout.trim().split('\n').map(Number);
+    const ours = [];
+    for (const pid of conmons) if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(work)) ours.push(pid);
+    const monitorsKiB = (await Promise.all(ours.map(rssKiB))).reduce((a, b) => a + b, 0);
+    const daemonKiB = await rssKiB(berthd.pid!);
+    out.push(`memory with 50 containers          berthd ${(daemonKiB / 1024).toFixed(0)} MB + ${ours.length} conmon ${(monitorsKiB / 1024).toFixed(0)} MB (${(monitorsKiB / Math.max(ours.length, 1) / 1024).toFixed(1)} MB each) = ${((daemonKiB + monitorsKiB) / 1024).toFixed(0)} MB   target under 200 MB`);
+    await docker('rm', '-f', ...Array.from({ length: 50 }, (_, i) => `p${i}`));
+
+    // The first HTTP 200 through a published port, from `docker run` on.
+    const port = 18000 + Math.floor(Math.random() * 1000);
+    const web = ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www'];
+    const first200 = await time(async () => {
+      await docker('run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', ...web);
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status === 200, () => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    out.push(`run -d -p until the first HTTP 200   ${first200.toFixed(0)} ms`);
+    const address = (await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web')).stdout.trim();
+    const ab = async (url: string) => {
+      const text = (await run('ab', ['-q', '-k', '-n', '20000', '-c', '16', url])).stdout;
+      return Number(/Requests per second:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+    };
+    try {
+      const published = await ab(`http://127.0.0.1:${port}/`);
+      const direct = await ab(`http://${address}/`);
+      out.push(`small responses, ab -k -c16: published 127.0.0.1 ${published.toFixed(0)} req/s, direct ${direct.toFixed(0)} req/s = ${((published / direct) * 100).toFixed(0)}%   target at least 95%`);
+    } catch (err) {
+      out.push(`throughput not measured: ${(err as Error).message.split('\n')[0]} (ab is in Debian's apache2-utils)`);
+    }
+    await docker('rm', '-f', 'web');
+
+    // 1,000,000 lines into the log, then read them back.
+    await docker('run', '--name', 'chatty', 'busybox', 'sh', '-c', 'seq 1 1000000');
+    const logs: number[] = [];
+    for (let i = 0; i < Math.min(runs, 5); i++) {
+      logs.push(await time(async () => {
+        const r = await docker('logs', 'chatty');
+        if (!r.stdout.endsWith('1000000\n')) throw new Error('logs ended early');
+      }));
+    }
+    out.push(line('logs of 1,000,000 lines', logs, 'under 1.5 s'));
+    await docker('rm', '-f', 'chatty');
+    return out.join('\n');
+  } finally {
+    await docker('rm', '-f', ...(await docker('ps', '-aq').then((r) => r.stdout.trim().split('\n').filter(Boolean), () => []))).catch(() => undefined);
+    berthd.kill('SIGTERM');
+    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
+      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
+    }
+    await rm(work, { recursive: true, force: true });
+  }
+}

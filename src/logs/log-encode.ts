@@ -1,0 +1,44 @@
+/**
+ * Log records into what `logs` and `attach` send: Docker's multiplexed frames (raw bytes with a
+ * TTY), a batch at a time, consecutive records of one stream sharing a frame, so a million lines
+ * cost a few large writes rather than a million small ones.
+ */
+import type { LogRecord } from './k8s-file.js';
+
+export interface LogSelection {
+  stdout: boolean;
+  stderr: boolean;
+  /** Unix seconds; records before it (since) or after it (until) are left out. */
+  sinceSeconds?: number;
+  untilSeconds?: number;
+}
+
+export function selectRecords(records: readonly LogRecord[], selection: LogSelection): LogRecord[] {
+  const sinceMs = selection.sinceSeconds !== undefined ? selection.sinceSeconds * 1000 : undefined;
+  const untilMs = selection.untilSeconds !== undefined ? selection.untilSeconds * 1000 : undefined;
+  return records.filter((r) => {
+    if (r.stream === 'stdout' ? !selection.stdout : !selection.stderr) return false;
+    if (sinceMs === undefined && untilMs === undefined) return true;
+    const t = Date.parse(r.time);
+    return (sinceMs === undefined || t >= sinceMs) && (untilMs === undefined || t <= untilMs);
+  });
+}
+
+export function encodeRecords(records: readonly LogRecord[], options: { tty: boolean; timestamps: boolean }): Buffer {
+  const text = (r: LogRecord) => (options.timestamps ? `${r.time} ${r.text}` : r.text);
+  if (options.tty) return Buffer.from(records.map(text).join(''));
+  const parts: Buffer[] = [];
+  for (let i = 0; i < records.length; ) {
+    const stream = records[i]!.stream;
+    let j = i;
+    const texts: string[] = [];
+    while (j < records.length && records[j]!.stream === stream) texts.push(text(records[j++]!));
+    const payload = Buffer.from(texts.join(''));
+    const header = Buffer.alloc(8);
+    header[0] = stream === 'stdout' ? 1 : 2;
+    header.writeUInt32BE(payload.length, 4);
+    parts.push(header, payload);
+    i = j;
+  }
+  return Buffer.concat(parts);
+}
