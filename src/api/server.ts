@@ -15,6 +15,8 @@ import { registerImageRoutes } from './routes/image-routes.js';
 import type { DistributionBackend } from './routes/distribution-backend.js';
 import type { ContainerBackend } from './routes/container-backend.js';
 import { registerContainerRoutes } from './routes/container-routes.js';
+import { registerNetworkRoutes } from './routes/network-routes.js';
+import type { NetworkBackend } from './routes/network-backend.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
 import type { ExecService } from '../containers/exec-service.js';
 
@@ -29,6 +31,7 @@ export interface ApiBackends {
   distribution?: DistributionBackend;
   containers?: ContainerBackend;
   execs?: ExecService;
+  networks?: NetworkBackend;
 }
 
 export interface ApiOptions {
@@ -104,6 +107,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   const hijack = new HijackRouter();
   registerSystemRoutes(app, backends.system);
   if (backends.containers) registerContainerRoutes(app, hijack, backends.containers);
+  if (backends.networks) registerNetworkRoutes(app, backends.networks);
   if (backends.execs) registerExecRoutes(app, hijack, backends.execs);
   if (backends.images) registerImageRoutes(app, backends.images, backends.distribution);
   options.register?.(app, hijack);

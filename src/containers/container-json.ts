@@ -86,7 +86,7 @@ export function toContainerSummary(record: ContainerRecord, nowMs: number, extra
     ImageID: record.imageId,
     Command: [record.path, ...record.args].join(' '),
     Created: Math.floor(Date.parse(record.created) / 1000),
-    Ports: summaryPorts(record, extra.imageExposed, extra.network?.endpoint),
+    Ports: summaryPorts(record, extra.imageExposed, extra.network?.networks[0]?.endpoint),
     Labels: record.config.Labels ?? {},
     State: record.state.status,
     Status: statusText(record, nowMs),

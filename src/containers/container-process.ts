@@ -106,7 +106,9 @@ export function hostsFile(hostname: string, address?: string): string {
 }
 
 /** The host's resolv.conf without loopback resolvers, which a container cannot reach. */
-export function resolvConf(hostResolvConf: string): string {
-  const lines = hostResolvConf.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1)/.test(line));
+export function resolvConf(hostResolvConf: string, embeddedDns?: string): string {
+  // With the network's embedded DNS, it is the only nameserver (it forwards the rest to the host's).
+  const lines = hostResolvConf.split('\n').filter((line) => (embeddedDns ? !/^\s*nameserver\s/.test(line) : !/^\s*nameserver\s+(127\.|::1)/.test(line)));
+  if (embeddedDns) lines.unshift(`nameserver ${embeddedDns}`);
   return `${lines.join('\n').trim()}\n`;
 }

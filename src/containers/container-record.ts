@@ -36,6 +36,12 @@ export interface ContainerConfigInput {
   StopTimeout?: number | null;
 }
 
+/** NetworkingConfig.EndpointsConfig's value for one network (fields berth uses). */
+export interface EndpointSettingsInput {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+}
+
 export interface HostConfigInput {
   AutoRemove?: boolean;
   Privileged?: boolean;
@@ -62,6 +68,8 @@ export interface ContainerRecord {
   config: ContainerConfigInput;
   hostConfig: HostConfigInput;
   runtime: string;
+  /** Networks to join besides (or as) NetworkMode's, by name, with their endpoint settings. */
+  networks?: Record<string, EndpointSettingsInput>;
   state: ContainerState;
   restartCount: number;
 }

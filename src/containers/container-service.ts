@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { ConflictError, InternalError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
+import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
@@ -21,7 +21,7 @@ import { StdinRelay } from '../runtime/conmon-stdin.js';
 import type { RuntimeSelection } from '../runtime/index.js';
 import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
-import type { ContainerConfigInput, ContainerRecord, HostConfigInput } from './container-record.js';
+import type { ContainerConfigInput, ContainerRecord, EndpointSettingsInput, HostConfigInput } from './container-record.js';
 import { generateName, normalizeName } from './container-names.js';
 import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
@@ -31,6 +31,7 @@ import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-confi
 import { signalNumber } from './signals.js';
 import type { EndpointRecord } from '../network/network-state.js';
 import { parsePortBindings, type PortRequest } from '../network/port-bindings.js';
+import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
@@ -61,13 +62,15 @@ export interface ContainerServiceDeps {
   hostHostname: string;
 }
 
-/** What containers need of networking (implemented by NetworkService and Links). */
+/** What containers need of networking (implemented by NetworkService). */
 export interface ContainerNetworking {
-  connect(containerId: string, requests: PortRequest[]): Promise<EndpointRecord>;
-  plumb(containerId: string, pid: number): Promise<void>;
-  disconnect(containerId: string): Promise<void>;
+  resolve(term: string): { id: string; name: string; driver: string };
+  connect(containerId: string, network: string, request: EndpointRequest): Promise<EndpointRecord>;
+  plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void>;
+  disconnect(containerId: string, networkId?: string): Promise<void>;
   loopbackOnly(pid: number): Promise<void>;
-  endpointOf(containerId: string): EndpointRecord | undefined;
+  endpointsOf(containerId: string): EndpointRecord[];
+  dnsServerFor(networkId: string): string | undefined;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -162,7 +165,12 @@ export class ContainerService {
   async create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }> {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
-    networkModeOf(hostConfig);
+    const mode = networkModeOf(hostConfig);
+    const networking = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsInput> | null } }).NetworkingConfig;
+    delete (config as { NetworkingConfig?: unknown }).NetworkingConfig;
+    // The CLI names the default network "default": keep the settings under the network's own name.
+    const endpointsConfig = Object.fromEntries(Object.entries(networking?.EndpointsConfig ?? {}).map(([name, settings]) => [this.deps.network.resolve(name).name, settings]));
+    if (mode.kind === 'network') this.deps.network.resolve(mode.name); // 404 "network x not found"
     parsePortBindings(hostConfig['PortBindings'] as Parameters<typeof parsePortBindings>[0]);
     const image = this.deps.images.inspect(config.Image); // 404 "No such image" makes the CLI pull
     const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
@@ -189,6 +197,7 @@ export class ContainerService {
       config: { ...config, Hostname: config.Hostname || id.slice(0, 12) },
       hostConfig,
       runtime,
+      ...(Object.keys(endpointsConfig).length > 0 ? { networks: endpointsConfig } : {}),
       state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
       restartCount: 0,
     };
@@ -234,15 +243,17 @@ export class ContainerService {
     await rm(join(this.exitDir(), record.id), { force: true });
     await rm(join(bundle, 'oom'), { force: true });
     const mode = networkModeOf(record.hostConfig);
-    const netnsPath = typeof mode === 'object' ? this.namespaceOf(mode.container) : undefined;
+    const netnsPath = mode.kind === 'container' ? this.namespaceOf(mode.container) : undefined;
     await this.mountRootfs(record);
+    let endpoints: EndpointRecord[] = [];
     try {
-      const hostname = mode === 'host' ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
+      const hostname = mode.kind === 'host' ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
       const dataDir = this.deps.store.dir(record.id);
-      const endpoint = mode === 'bridge' ? await this.deps.network.connect(record.id, this.portRequests(record)) : undefined;
+      if (mode.kind === 'network') endpoints = await this.connectNetworks(record, mode.name);
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
-      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoint?.ipAddress));
-      await writeFile(join(dataDir, 'resolv.conf'), resolvConf(this.deps.hostResolvConf));
+      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoints[0]?.ipAddress));
+      const embeddedDns = endpoints[0] ? this.deps.network.dnsServerFor(endpoints[0].networkId) : undefined;
+      await writeFile(join(dataDir, 'resolv.conf'), resolvConf(this.deps.hostResolvConf, embeddedDns));
       const user = await resolveUser(this.rootfs(record.id), record.config.User ?? imageConfig.User ?? '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
       const env = environmentOf(record.config, imageConfig, hostname);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
@@ -281,7 +292,7 @@ export class ContainerService {
         privileged,
         seccomp,
         resources: resourcesOf(record.hostConfig),
-        hostNetwork: mode === 'host',
+        hostNetwork: mode.kind === 'host',
         netnsPath,
       });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
@@ -302,8 +313,8 @@ export class ContainerService {
         terminal: record.config.Tty === true,
       });
       // The namespace runc made is wired up while the process waits to be started.
-      if (mode === 'bridge') await this.deps.network.plumb(record.id, pid);
-      else if (mode === 'none') await this.deps.network.loopbackOnly(pid);
+      for (const [index, endpoint] of endpoints.entries()) await this.deps.network.plumb(endpoint, pid, `eth${index}`, index === 0);
+      if (mode.kind === 'none') await this.deps.network.loopbackOnly(pid);
       // Stdin sent before start reaches the process first thing: connect before `runc start`.
       await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);
@@ -362,6 +373,56 @@ export class ContainerService {
     if (record.state.status !== 'running' && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not running`);
     if (record.config.Tty !== true) return;
     await this.deps.monitor.resize(this.bundleDir(record.id), height, width);
+  }
+
+  /** Reserves the container's endpoints: its NetworkMode network first, then any others it names. */
+  private async connectNetworks(record: ContainerRecord, primary: string): Promise<EndpointRecord[]> {
+    const settings = record.networks ?? {};
+    const names = [primary, ...Object.keys(settings).filter((n) => n !== primary && this.deps.network.resolve(n).name !== this.deps.network.resolve(primary).name)];
+    const endpoints: EndpointRecord[] = [];
+    for (const [index, name] of names.entries()) endpoints.push(await this.deps.network.connect(record.id, name, this.endpointRequest(record, settings[name], index === 0 ? this.portRequests(record) : [])));
+    return endpoints;
+  }
+
+  private endpointRequest(record: ContainerRecord, settings: EndpointSettingsInput | undefined, ports: PortRequest[]): EndpointRequest {
+    const aliases = settings?.Aliases ?? [];
+    return { names: [record.name, record.id.slice(0, 12), ...aliases], aliases, ipv4Address: settings?.IPAMConfig?.IPv4Address || undefined, ports };
+  }
+
+  /** POST /networks/{id}/connect: joins now when the container runs, else at its next start. */
+  async connectNetwork(term: string, networkTerm: string, settings: EndpointSettingsInput): Promise<void> {
+    const record = this.get(term);
+    const network = this.deps.network.resolve(networkTerm);
+    const mode = networkModeOf(record.hostConfig);
+    if (mode.kind !== 'network') throw new InvalidArgumentError(`container sharing network namespace with another container or host cannot be connected to any other network`);
+    if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be disconnected from host network or connected to host network`);
+    const current = this.deps.network.endpointsOf(record.id);
+    if (current.some((e) => e.networkId === network.id) || (record.networks && network.name in record.networks)) throw new ForbiddenError(`endpoint with name ${record.name} already exists in network ${network.name}`);
+    if (record.state.status === 'running' || record.state.status === 'paused') {
+      const endpoint = await this.deps.network.connect(record.id, network.id, this.endpointRequest(record, settings, []));
+      try {
+        await this.deps.network.plumb(endpoint, record.state.pid, `eth${current.length}`, current.length === 0);
+      } catch (err) {
+        await this.deps.network.disconnect(record.id, network.id).catch(() => undefined);
+        throw err;
+      }
+    }
+    record.networks = { ...(record.networks ?? {}), [network.name]: settings };
+    await this.deps.store.save(record);
+  }
+
+  /** POST /networks/{id}/disconnect. */
+  async disconnectNetwork(term: string, networkTerm: string): Promise<void> {
+    const record = this.get(term);
+    const network = this.deps.network.resolve(networkTerm);
+    const joined = this.deps.network.endpointsOf(record.id).some((e) => e.networkId === network.id) || (record.networks && network.name in record.networks) || networkModeOf(record.hostConfig).kind === 'network' && (networkModeOf(record.hostConfig) as { name: string }).name === network.name;
+    if (!joined) throw new ForbiddenError(`container ${record.id} is not connected to network ${network.name}`);
+    await this.deps.network.disconnect(record.id, network.id);
+    const rest = { ...(record.networks ?? {}) };
+    delete rest[network.name];
+    record.networks = rest;
+    // Leaving the NetworkMode network: the next start joins none of it (Docker keeps the mode name).
+    await this.deps.store.save(record);
   }
 
   /** The published ports asked for: -p bindings, and with -P every exposed port on an ephemeral one. */

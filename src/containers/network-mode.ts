@@ -3,18 +3,18 @@ import { InvalidArgumentError } from '../lib/errors.js';
 import type { PortRequest } from '../network/port-bindings.js';
 import type { HostConfigInput } from './container-record.js';
 
-export type NetworkMode = 'bridge' | 'none' | 'host' | { container: string };
+export type NetworkMode = { kind: 'network'; name: string } | { kind: 'none' } | { kind: 'host' } | { kind: 'container'; container: string };
 
 export function networkModeOf(hostConfig: HostConfigInput): NetworkMode {
   const mode = hostConfig.NetworkMode || 'default';
-  if (mode === 'default' || mode === 'bridge') return 'bridge';
-  if (mode === 'none' || mode === 'host') return mode;
+  if (mode === 'default' || mode === 'bridge') return { kind: 'network', name: 'bridge' };
+  if (mode === 'none' || mode === 'host') return { kind: mode };
   if (mode.startsWith('container:')) {
     const container = mode.slice('container:'.length);
     if (!container) throw new InvalidArgumentError('invalid network mode: container: needs a container name or ID');
-    return { container };
+    return { kind: 'container', container };
   }
-  throw new InvalidArgumentError(`not supported by berth yet: HostConfig.NetworkMode=${mode} (user-defined networks)`);
+  return { kind: 'network', name: mode };
 }
 
 /** -P: each exposed port not already published gets an ephemeral host port on every address. */

@@ -3,9 +3,8 @@ import type { EndpointRecord } from '../network/network-state.js';
 import type { ContainerRecord } from './container-record.js';
 
 export interface NetworkView {
-  endpoint?: EndpointRecord;
-  networkName: string;
-  networkId: string;
+  /** The first is the container's primary network (NetworkSettings' top-level fields). */
+  networks: { name: string; id: string; endpoint?: EndpointRecord }[];
 }
 
 type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -22,16 +21,15 @@ function portMap(record: ContainerRecord, imageExposed: Record<string, unknown>,
   return ports;
 }
 
-export function networkSettingsOf(record: ContainerRecord, view: NetworkView, imageExposed: Record<string, unknown>): Record<string, unknown> {
-  const e = view.endpoint;
-  const running = record.state.status === 'running' || record.state.status === 'paused';
-  const endpointSettings = {
+function endpointSettings(network: { id: string; endpoint?: EndpointRecord }): Record<string, unknown> {
+  const e = network.endpoint;
+  return {
     IPAMConfig: null,
     Links: null,
-    Aliases: null,
+    Aliases: e && e.aliases.length > 0 ? e.aliases : null,
     MacAddress: e?.macAddress ?? '',
     DriverOpts: null,
-    NetworkID: view.networkId,
+    NetworkID: network.id,
     EndpointID: e?.endpointId ?? '',
     Gateway: e?.gateway ?? '',
     IPAddress: e?.ipAddress ?? '',
@@ -39,8 +37,14 @@ export function networkSettingsOf(record: ContainerRecord, view: NetworkView, im
     IPv6Gateway: '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
+    DNSNames: e ? e.dnsNames : null,
   };
+}
+
+export function networkSettingsOf(record: ContainerRecord, view: NetworkView, imageExposed: Record<string, unknown>): Record<string, unknown> {
+  const primary = view.networks[0];
+  const e = primary?.endpoint;
+  const running = record.state.status === 'running' || record.state.status === 'paused';
   return {
     Bridge: '',
     SandboxID: running && e ? e.endpointId : '',
@@ -59,7 +63,7 @@ export function networkSettingsOf(record: ContainerRecord, view: NetworkView, im
     IPPrefixLen: e?.prefixLength ?? 0,
     IPv6Gateway: '',
     MacAddress: e?.macAddress ?? '',
-    Networks: { [view.networkName]: endpointSettings },
+    Networks: Object.fromEntries(view.networks.map((n) => [n.name, endpointSettings(n)])),
   };
 }
 

@@ -30,8 +30,7 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   const restart = hostConfig['RestartPolicy'] as { Name?: string } | undefined;
   if (restart?.Name && restart.Name !== 'no') unsupported.push('HostConfig.RestartPolicy');
   const mode = hostConfig.NetworkMode;
-  if (mode && !['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) unsupported.push(`HostConfig.NetworkMode=${mode} (user-defined networks)`);
-  if (mode && mode !== 'default' && mode !== 'bridge' && isSet(hostConfig['PortBindings'])) {
+  if (mode && (mode === 'none' || mode === 'host' || mode.startsWith('container:')) && isSet(hostConfig['PortBindings'])) {
     throw new InvalidArgumentError(`conflicting options: port publishing and the ${mode.startsWith('container:') ? 'container' : mode} network mode`);
   }
   if (unsupported.length > 0) {

@@ -22,6 +22,9 @@ import { ConmonMonitor, findExecutable } from '../runtime/index.js';
 import { NetworkService, parseRoutes, probePort } from '../network/network-service.js';
 import { Links } from '../network/links.js';
 import { Firewall } from '../network/firewall.js';
+import { nameservers } from '../network/dns-server.js';
+import { toNetworkJson } from '../network/network-json.js';
+import { networkModeOf } from '../containers/network-mode.js';
 import { hostname } from 'node:os';
 import type { NetworkView } from '../containers/network-settings.js';
 import type { ContainerRecord } from '../containers/container-record.js';
@@ -102,6 +105,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       usage: { containersUsing: (id) => containers?.containersUsing(id) ?? [], chainsInUse: () => containers?.chainsInUse() ?? [] },
     });
     const nft = await findExecutable('nft', deps.searchPath);
+    const upstreams = nameservers(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
     const network = new NetworkService({
       statePath: join(config.dataRoot, 'network', 'state.json'),
       bridgeName: config.bridge,
@@ -114,6 +118,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       ephemeralRange: await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then((t) => t.trim().split(/\s+/).map(Number) as [number, number], () => [32768, 60999] as [number, number]),
       nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
       publish: (event) => events.publish(event),
+      upstreamResolvers: () => upstreams,
     });
     await mkdir(join(config.dataRoot, 'network'), { recursive: true });
     await network.load();
@@ -144,10 +149,28 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     undo.push(() => network.shutdown().catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the bridge and firewall table')));
     const containerService = containers;
     const networkViewOf = (record: ContainerRecord): NetworkView | undefined => {
-      const mode = record.hostConfig.NetworkMode || 'bridge';
-      if (mode === 'default' || mode === 'bridge') return { networkName: 'bridge', networkId: network.defaultNetwork().id, endpoint: network.endpointOf(record.id) };
-      if (mode === 'none' || mode === 'host') return { networkName: mode, networkId: '' };
-      return undefined;
+      const mode = networkModeOf(record.hostConfig);
+      if (mode.kind === 'container') return undefined;
+      if (mode.kind !== 'network') {
+        const predefined = network.networks().find((n) => n.name === mode.kind);
+        return { networks: predefined ? [{ name: predefined.name, id: predefined.id }] : [] };
+      }
+      const names = [mode.name, ...Object.keys(record.networks ?? {}).filter((n) => n !== mode.name)];
+      const endpoints = network.endpointsOf(record.id);
+      const networks = names.flatMap((name) => {
+        try {
+          const n = network.resolve(name);
+          return [{ name: n.name, id: n.id, endpoint: endpoints.find((e) => e.networkId === n.id) }];
+        } catch {
+          return []; // removed since
+        }
+      });
+      // Joined at run time through connect: listed after the configured ones.
+      for (const e of endpoints) if (!networks.some((n) => n.id === e.networkId)) {
+        const n = network.networks().find((x) => x.id === e.networkId);
+        if (n) networks.push({ name: n.name, id: n.id, endpoint: e });
+      }
+      return { networks };
     };
     const imageExposedOf = (record: ContainerRecord): Record<string, unknown> => {
       try {
@@ -223,6 +246,38 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           resize: (name, height, width) => containerService.resize(name, height, width),
         },
         execs,
+        networks: {
+          list: () => network.networks().map((n) => toNetworkJson(n, undefined, () => '')),
+          inspect: (term) => {
+            const n = network.resolve(term);
+            return toNetworkJson(n, network.endpointsOn(n.id), (id) => {
+              try {
+                return containerService.get(id).name;
+              } catch {
+                return '';
+              }
+            });
+          },
+          create: async (body) => {
+            const ipam = body.IPAM?.Config?.[0];
+            const created = await network.createNetwork({
+              name: body.Name!,
+              driver: body.Driver,
+              subnet: ipam?.Subnet,
+              gateway: ipam?.Gateway,
+              ipRange: ipam?.IPRange,
+              internal: body.Internal,
+              attachable: body.Attachable,
+              labels: body.Labels ?? {},
+              options: body.Options ?? {},
+            });
+            return { id: created.id };
+          },
+          remove: (term) => network.removeNetwork(term),
+          connect: (net, container, settings) => containerService.connectNetwork(container, net, settings),
+          disconnect: (net, container) => containerService.disconnectNetwork(container, net),
+          prune: (labels) => network.prune((n) => !labels.every((l) => (l.includes('=') ? n.labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in n.labels))),
+        },
         distribution: {
           preparePull: async (name, options) => {
             const resolved = await distribution.resolvePull(name, options);

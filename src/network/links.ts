@@ -34,19 +34,20 @@ export class Links {
     if (result.exitCode !== 0 && (await this.exists(name))) throw new InternalError(`ip link delete ${name}: ${result.stderr.trim()}`);
   }
 
-  /** A veth pair: `hostName` on the bridge, eth0 with the address and default route in the container. */
-  async plumb(options: { pid: number; hostName: string; bridge: string; address: string; prefixLength: number; gateway: string; mac: string }): Promise<void> {
+  /** A veth pair: `hostName` on the bridge, `interfaceName` with the address (and the default route) inside. */
+  async plumb(options: { pid: number; hostName: string; bridge: string; address: string; prefixLength: number; gateway: string; mac: string; interfaceName: string; defaultRoute: boolean }): Promise<void> {
+    const inside = options.interfaceName;
     await this.removeLink(options.hostName); // a leftover of a container that ended while berthd was away
     await this.batch([
-      `link add ${options.hostName} type veth peer name eth0 netns ${options.pid}`,
+      `link add ${options.hostName} type veth peer name ${inside} netns ${options.pid}`,
       `link set ${options.hostName} master ${options.bridge} up`,
     ]);
     await this.inNamespace(options.pid, [
       'link set lo up',
-      `link set eth0 address ${options.mac}`,
-      `addr add ${options.address}/${options.prefixLength} dev eth0`,
-      'link set eth0 up',
-      `route add default via ${options.gateway}`,
+      `link set ${inside} address ${options.mac}`,
+      `addr add ${options.address}/${options.prefixLength} dev ${inside}`,
+      `link set ${inside} up`,
+      ...(options.defaultRoute ? [`route replace default via ${options.gateway}`] : []),
     ]);
   }
 

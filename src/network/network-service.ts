@@ -1,16 +1,18 @@
 /**
- * Container networking: the default `bridge` network on berth's own bridge device, an endpoint
- * (address, MAC, published ports) per running container, and the firewall kept equal to them.
+ * Container networking: the predefined networks (bridge on berth's own device, host, none),
+ * user-defined bridge networks with IPAM and an embedded DNS server each, an endpoint (address,
+ * MAC, published ports) per container and network, and the firewall kept equal to all of them.
  * Every change is made under one lock, persisted, and then the firewall is re-rendered.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { Mutex } from '../lib/keyed-mutex.js';
-import { InternalError, InvalidArgumentError } from '../lib/errors.js';
+import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
+import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
 import type { PortRequest } from './port-bindings.js';
@@ -21,14 +23,38 @@ export interface NetworkServiceDeps {
   bip?: string;
   links: Links;
   firewall: Firewall;
-  /** Subnets the host routes now (not through berth's bridges): berth will not take them. */
+  /** Subnets the host routes now: berth will not take them. */
   hostRoutes: () => Promise<{ subnet: Subnet; device: string }[]>;
   /** Whether hostIp:port can be bound on the host now. */
   portFree?: (protocol: 'tcp' | 'udp', hostIp: string, port: number) => Promise<boolean>;
   ephemeralRange: [number, number];
   nowIso: () => string;
   publish: (event: NewEvent) => void;
+  /** The host's resolvers, for names the embedded DNS does not know. */
+  upstreamResolvers: () => string[];
 }
+
+export interface CreateNetworkRequest {
+  name: string;
+  driver?: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+}
+
+export interface EndpointRequest {
+  /** Name, alias and short ID the network's DNS answers with. */
+  names: string[];
+  aliases: string[];
+  ipv4Address?: string;
+  ports: PortRequest[];
+}
+
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 /** Docker's default address pools: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s. */
 function defaultCandidates(): string[] {
@@ -41,37 +67,43 @@ function defaultCandidates(): string[] {
 export class NetworkService {
   private state: NetworkStateData = { networks: [], endpoints: [] };
   private readonly lock = new Mutex();
+  private readonly dns = new Map<string, EmbeddedDns>();
 
   constructor(private readonly deps: NetworkServiceDeps) {}
 
-  /** Loads the state and makes sure the default network exists (before containers are restored). */
+  /** Loads the state and makes sure the predefined networks exist (before containers are restored). */
   async load(): Promise<void> {
     this.state = await loadNetworkState(this.deps.statePath);
+    for (const n of this.state.networks) {
+      n.options ??= {};
+      n.attachable ??= false;
+    }
+    for (const e of this.state.endpoints) {
+      e.dnsNames ??= [];
+      e.aliases ??= [];
+    }
     await this.ensureDefaultNetwork();
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+      if (this.state.networks.some((n) => n.name === name)) continue;
+      this.state.networks.push({ id: randomBytes(32).toString('hex'), name, driver, bridge: '', subnet: '', gateway: '', internal: false, labels: {}, options: {}, attachable: false, created: this.deps.nowIso() });
+    }
+    await this.save();
   }
 
   /**
-   * After containers are restored: forgets endpoints of containers that no longer run, and
-   * re-renders the firewall from what is left (a crash leaves nothing stale or doubled).
+   * After containers are restored: forgets endpoints of containers that no longer run, brings the
+   * user-defined bridges and their DNS up, and re-renders the firewall (nothing stale or doubled).
    */
   async reconcile(running: ReadonlySet<string>): Promise<void> {
     await this.lock.run(async () => {
       const before = this.state.endpoints.length;
       this.state.endpoints = this.state.endpoints.filter((e) => running.has(e.containerId));
       if (this.state.endpoints.length !== before) await this.save();
-      if (this.state.endpoints.length > 0) {
-        await this.deps.links.ensureBridge(this.defaultNetwork().bridge, this.gatewayCidr(this.defaultNetwork()));
-        await this.applyFirewall();
-      } else {
-        // Nothing runs: a table left by a crash must not keep forwarding ports.
-        await this.deps.firewall.remove();
-      }
+      for (const network of this.userNetworks()) await this.bringUp(network);
+      if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
+      if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
+      else await this.deps.firewall.remove(); // nothing runs: a table left by a crash must not forward ports
     });
-  }
-
-  /** Brings up lo in a container without a network (--network none), as Docker has it. */
-  loopbackOnly(pid: number): Promise<void> {
-    return this.deps.links.loopbackOnly(pid);
   }
 
   defaultNetwork(): NetworkRecord {
@@ -82,12 +114,41 @@ export class NetworkService {
     return [...this.state.networks];
   }
 
+  private userNetworks(): NetworkRecord[] {
+    return this.state.networks.filter((n) => !PREDEFINED.has(n.name));
+  }
+
+  /** A network by full ID, name, or unique ID prefix (Docker's order). */
+  resolve(term: string): NetworkRecord {
+    if (term === 'default') term = 'bridge'; // the CLI's name for the default network
+    const exact = this.state.networks.find((n) => n.id === term) ?? this.state.networks.find((n) => n.name === term);
+    if (exact) return exact;
+    const prefixed = this.state.networks.filter((n) => n.id.startsWith(term));
+    if (prefixed.length === 1) return prefixed[0]!;
+    if (prefixed.length > 1) throw new InvalidArgumentError(`network ${term} is ambiguous (${prefixed.length} matches found based on ID prefix)`);
+    throw new NotFoundError(`network ${term} not found`);
+  }
+
+  endpointsOf(containerId: string): EndpointRecord[] {
+    return this.state.endpoints.filter((e) => e.containerId === containerId);
+  }
+
+  /** The container's first endpoint: its address in /etc/hosts and its default route. */
   endpointOf(containerId: string): EndpointRecord | undefined {
-    return this.state.endpoints.find((e) => e.containerId === containerId);
+    return this.endpointsOf(containerId)[0];
+  }
+
+  endpointsOn(networkId: string): EndpointRecord[] {
+    return this.state.endpoints.filter((e) => e.networkId === networkId);
   }
 
   private gatewayCidr(network: NetworkRecord): string {
     return `${network.gateway}/${parseSubnet(network.subnet).prefix}`;
+  }
+
+  private async routesNotOurs(): Promise<{ subnet: Subnet; device: string }[]> {
+    const ours = new Set([this.deps.bridgeName, ...this.state.networks.map((n) => n.bridge)]);
+    return (await this.deps.hostRoutes()).filter((r) => !ours.has(r.device));
   }
 
   private async ensureDefaultNetwork(): Promise<void> {
@@ -97,7 +158,8 @@ export class NetworkService {
     if (existing && this.state.endpoints.some((e) => e.networkId === existing.id)) {
       throw new InvalidArgumentError('the default bridge network cannot change (--bridge, --bip) while containers use it');
     }
-    const routes = (await this.deps.hostRoutes()).filter((r) => !this.state.networks.some((n) => n.bridge === r.device) && r.device !== this.deps.bridgeName);
+    const routes = await this.routesNotOurs();
+    const others = this.userNetworks().map((n) => parseSubnet(n.subnet));
     let subnet: Subnet;
     let gateway: number;
     if (wanted) {
@@ -107,7 +169,7 @@ export class NetworkService {
       const clash = routes.find((r) => overlaps(r.subnet, subnet));
       if (clash) throw new InvalidArgumentError(`--bip ${wanted} overlaps ${formatSubnet(clash.subnet)}, which the host routes through ${clash.device}`);
     } else {
-      const free = defaultCandidates().map(parseSubnet).find((c) => !routes.some((r) => overlaps(r.subnet, c)));
+      const free = defaultCandidates().map(parseSubnet).find((c) => !routes.some((r) => overlaps(r.subnet, c)) && !others.some((o) => overlaps(o, c)));
       if (!free) throw new InternalError('no free subnet for the default bridge network: every default pool is routed on this host (set --bip)');
       subnet = free;
       gateway = free.base + 1;
@@ -121,6 +183,8 @@ export class NetworkService {
       gateway: formatIPv4(gateway),
       internal: false,
       labels: {},
+      options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.deps.bridgeName },
+      attachable: false,
       created: existing?.created ?? this.deps.nowIso(),
     };
     if (existing) await this.deps.links.removeLink(existing.bridge);
@@ -128,25 +192,152 @@ export class NetworkService {
     await this.save();
   }
 
-  /** Reserves an address and the published ports for a container about to start. */
-  async connect(containerId: string, requests: PortRequest[]): Promise<EndpointRecord> {
+  /** POST /networks/create: a bridge network with its subnet (given or from the default pools). */
+  async createNetwork(request: CreateNetworkRequest): Promise<NetworkRecord> {
     return this.lock.run(async () => {
-      const existing = this.endpointOf(containerId);
-      if (existing) return existing;
-      const network = this.defaultNetwork();
-      const subnet = parseSubnet(network.subnet);
-      const gateway = parseIPv4(network.gateway);
-      const taken = new Set(this.state.endpoints.filter((e) => e.networkId === network.id).map((e) => parseIPv4(e.ipAddress)));
-      let address = 0;
-      for (let candidate = subnet.base + 2; candidate < subnet.base + subnetSize(subnet) - 1; candidate++) {
-        if (candidate !== gateway && !taken.has(candidate) && contains(subnet, candidate)) {
-          address = candidate;
-          break;
-        }
+      const driver = request.driver || 'bridge';
+      if (driver !== 'bridge') throw new InvalidArgumentError(`not supported by berth yet: network driver ${driver} (only bridge)`);
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(request.name)) throw new InvalidArgumentError(`invalid network name "${request.name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+      if (this.state.networks.some((n) => n.name === request.name)) throw new ConflictError(`network with name ${request.name} already exists`);
+      const routes = await this.routesNotOurs();
+      const taken = this.state.networks.filter((n) => n.driver === 'bridge').map((n) => parseSubnet(n.subnet));
+      let subnet: Subnet;
+      if (request.subnet) {
+        if (request.subnet.includes(':')) throw new InvalidArgumentError('not supported by berth yet: IPv6 subnets');
+        subnet = parseSubnet(request.subnet);
+        const clash = taken.find((t) => overlaps(t, subnet));
+        if (clash) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with other one on this address space`);
+        const routed = routes.find((r) => overlaps(r.subnet, subnet));
+        if (routed) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with ${formatSubnet(routed.subnet)}, which the host routes through ${routed.device}`);
+      } else {
+        const free = defaultCandidates().map(parseSubnet).find((c) => !routes.some((r) => overlaps(r.subnet, c)) && !taken.some((t) => overlaps(t, c)));
+        if (!free) throw new ForbiddenError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+        subnet = free;
       }
-      if (!address) throw new InternalError(`no available IPv4 addresses on network bridge (${network.subnet})`);
+      const gateway = request.gateway ? parseIPv4(request.gateway) : subnet.base + 1;
+      if (!contains(subnet, gateway)) throw new InvalidArgumentError(`gateway ${request.gateway} is not in subnet ${formatSubnet(subnet)}`);
+      if (request.ipRange) {
+        const range = parseSubnet(request.ipRange);
+        if (!contains(subnet, range.base) || range.prefix < subnet.prefix) throw new InvalidArgumentError(`IP range ${request.ipRange} is not in subnet ${formatSubnet(subnet)}`);
+      }
+      const id = randomBytes(32).toString('hex');
+      const bridge = request.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+      if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw new InvalidArgumentError(`invalid bridge name ${bridge}`);
+      const record: NetworkRecord = {
+        id,
+        name: request.name,
+        driver: 'bridge',
+        bridge,
+        subnet: formatSubnet(subnet),
+        gateway: formatIPv4(gateway),
+        internal: request.internal === true,
+        labels: request.labels ?? {},
+        options: request.options ?? {},
+        attachable: request.attachable === true,
+        ...(request.ipRange ? { ipRange: formatSubnet(parseSubnet(request.ipRange)) } : {}),
+        created: this.deps.nowIso(),
+      };
+      this.state.networks.push(record);
+      try {
+        await this.save();
+        await this.bringUp(record);
+        await this.applyFirewall();
+      } catch (err) {
+        // Nothing half-made: no record, no bridge, no DNS.
+        this.state.networks = this.state.networks.filter((n) => n !== record);
+        await this.save().catch(() => undefined);
+        await this.bringDown(record).catch(() => undefined);
+        throw err;
+      }
+      this.deps.publish({ Type: 'network', Action: 'create', Actor: { ID: id, Attributes: { name: record.name, type: 'bridge' } } });
+      return record;
+    });
+  }
+
+  /** DELETE /networks/{id}: refused for predefined networks and while endpoints exist. */
+  async removeNetwork(term: string): Promise<void> {
+    await this.lock.run(async () => {
+      const network = this.resolve(term);
+      if (PREDEFINED.has(network.name)) throw new ForbiddenError(`${network.name} is a pre-defined network and cannot be removed`);
+      if (this.endpointsOn(network.id).length > 0) throw new ConflictError(`error while removing network: network ${network.name} id ${network.id} has active endpoints`);
+      this.state.networks = this.state.networks.filter((n) => n !== network);
+      await this.save();
+      await this.bringDown(network);
+      await this.applyFirewall();
+      this.deps.publish({ Type: 'network', Action: 'destroy', Actor: { ID: network.id, Attributes: { name: network.name, type: 'bridge' } } });
+    });
+  }
+
+  /** POST /networks/prune: user-defined networks without endpoints; returns their names. */
+  async prune(keep: (network: NetworkRecord) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const network of this.userNetworks()) {
+      if (this.endpointsOn(network.id).length > 0 || keep(network)) continue;
+      await this.removeNetwork(network.id).then(() => removed.push(network.name), () => undefined);
+    }
+    return removed;
+  }
+
+  /** A bridge network's device, address and DNS server. */
+  private async bringUp(network: NetworkRecord): Promise<void> {
+    await this.deps.links.ensureBridge(network.bridge, this.gatewayCidr(network));
+    if (network.name === 'bridge' || this.dns.has(network.id)) return;
+    const dns = new EmbeddedDns(
+      {
+        addresses: (name) => this.endpointsOn(network.id).filter((e) => e.dnsNames.includes(name)).map((e) => e.ipAddress),
+        nameOf: (address) => {
+          const endpoint = this.endpointsOn(network.id).find((e) => e.ipAddress === address);
+          return endpoint ? `${endpoint.dnsNames[0]}.${network.name}` : undefined;
+        },
+      },
+      this.deps.upstreamResolvers,
+    );
+    await dns.start(network.gateway);
+    this.dns.set(network.id, dns);
+  }
+
+  private async bringDown(network: NetworkRecord): Promise<void> {
+    await this.dns.get(network.id)?.stop();
+    this.dns.delete(network.id);
+    await this.deps.links.removeLink(network.bridge);
+  }
+
+  /** The gateway of a network that has embedded DNS (for the container's resolv.conf). */
+  dnsServerFor(networkId: string): string | undefined {
+    const network = this.state.networks.find((n) => n.id === networkId);
+    return network && network.name !== 'bridge' && this.dns.has(network.id) ? network.gateway : undefined;
+  }
+
+  /** Reserves an address (and published ports) on a network for a container about to be wired. */
+  async connect(containerId: string, networkTerm: string, request: EndpointRequest): Promise<EndpointRecord> {
+    return this.lock.run(async () => {
+      const network = this.resolve(networkTerm);
+      if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: only bridge networks take endpoints`);
+      const existing = this.state.endpoints.find((e) => e.containerId === containerId && e.networkId === network.id);
+      if (existing) return existing;
+      if (request.aliases.length > 0 && network.name === 'bridge') throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
+      const subnet = parseSubnet(network.subnet);
+      const pool = network.ipRange ? parseSubnet(network.ipRange) : subnet;
+      const gateway = parseIPv4(network.gateway);
+      const taken = new Set(this.endpointsOn(network.id).map((e) => parseIPv4(e.ipAddress)));
+      let address = 0;
+      if (request.ipv4Address) {
+        if (network.name === 'bridge') throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+        address = parseIPv4(request.ipv4Address);
+        if (!contains(subnet, address)) throw new InvalidArgumentError(`no configured subnet contains IP address ${request.ipv4Address}`);
+        if (taken.has(address) || address === gateway) throw new ConflictError(`Address already in use: ${request.ipv4Address}`);
+      } else {
+        for (let candidate = pool.base + (pool.base === subnet.base ? 2 : 0); candidate < pool.base + subnetSize(pool); candidate++) {
+          if (candidate !== gateway && !taken.has(candidate) && candidate < subnet.base + subnetSize(subnet) - 1) {
+            address = candidate;
+            break;
+          }
+        }
+        if (!address) throw new InternalError(`no available IPv4 addresses on network ${network.name} (${network.subnet})`);
+      }
       const ports: PublishedPort[] = [];
-      for (const request of requests) ports.push(await this.allocatePort(request, ports));
+      for (const portRequest of request.ports) ports.push(await this.allocatePort(portRequest, ports));
+      const index = this.endpointsOf(containerId).length;
       const endpoint: EndpointRecord = {
         containerId,
         networkId: network.id,
@@ -156,7 +347,10 @@ export class NetworkService {
         gateway: network.gateway,
         macAddress: macForAddress(address),
         ports,
-        hostInterface: `veth${containerId.slice(0, 11)}`,
+        // Unique per container and network, within the 15 characters of an interface name.
+        hostInterface: `veth${containerId.slice(0, 7)}${network.id.slice(0, 3)}${index}`,
+        dnsNames: [...new Set(request.names.map((n) => n.toLowerCase()))],
+        aliases: request.aliases,
       };
       this.state.endpoints.push(endpoint);
       await this.save();
@@ -188,40 +382,51 @@ export class NetworkService {
     throw new InternalError(`driver failed programming external connectivity: Bind for ${what} failed: port is already allocated`);
   }
 
-  /** Wires the reserved endpoint into the container's namespace and opens its ports. */
-  async plumb(containerId: string, pid: number): Promise<void> {
-    const endpoint = this.endpointOf(containerId);
-    if (!endpoint) throw new InternalError(`container ${containerId} has no network endpoint`);
+  /** Wires a reserved endpoint into the container's namespace (as ethN) and opens its ports. */
+  async plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void> {
     const network = this.state.networks.find((n) => n.id === endpoint.networkId)!;
-    await this.lock.run(() => this.deps.links.ensureBridge(network.bridge, this.gatewayCidr(network)));
-    await this.deps.links.plumb({ pid, hostName: endpoint.hostInterface, bridge: network.bridge, address: endpoint.ipAddress, prefixLength: endpoint.prefixLength, gateway: endpoint.gateway, mac: endpoint.macAddress });
+    await this.lock.run(() => this.bringUp(network));
+    await this.deps.links.plumb({ pid, hostName: endpoint.hostInterface, bridge: network.bridge, address: endpoint.ipAddress, prefixLength: endpoint.prefixLength, gateway: endpoint.gateway, mac: endpoint.macAddress, interfaceName, defaultRoute: defaultRoute && !network.internal });
     if (endpoint.ports.length > 0) await this.lock.run(() => this.applyFirewall());
+    this.deps.publish({ Type: 'network', Action: 'connect', Actor: { ID: network.id, Attributes: { container: endpoint.containerId, name: network.name, type: 'bridge' } } });
   }
 
-  /** Releases a container's address and ports (it stopped, or never started). */
-  async disconnect(containerId: string): Promise<void> {
+  /** Releases a container's endpoints (all, or the one on `networkId`). */
+  async disconnect(containerId: string, networkId?: string): Promise<void> {
     await this.lock.run(async () => {
-      const endpoint = this.endpointOf(containerId);
-      if (!endpoint) return;
-      this.state.endpoints = this.state.endpoints.filter((e) => e !== endpoint);
+      const gone = this.state.endpoints.filter((e) => e.containerId === containerId && (!networkId || e.networkId === networkId));
+      if (gone.length === 0) return;
+      this.state.endpoints = this.state.endpoints.filter((e) => !gone.includes(e));
       await this.save();
-      if (endpoint.ports.length > 0) await this.applyFirewall();
-      await this.deps.links.removeLink(endpoint.hostInterface).catch(() => undefined);
+      if (gone.some((e) => e.ports.length > 0)) await this.applyFirewall();
+      for (const endpoint of gone) {
+        await this.deps.links.removeLink(endpoint.hostInterface).catch(() => undefined);
+        const network = this.state.networks.find((n) => n.id === endpoint.networkId);
+        this.deps.publish({ Type: 'network', Action: 'disconnect', Actor: { ID: endpoint.networkId, Attributes: { container: containerId, name: network?.name ?? '', type: 'bridge' } } });
+      }
     });
   }
 
-  /** At berthd's stop: with no container left running, the bridge and the table go too. */
+  /** Brings up lo in a container without a network (--network none), as Docker has it. */
+  loopbackOnly(pid: number): Promise<void> {
+    return this.deps.links.loopbackOnly(pid);
+  }
+
+  /** At berthd's stop: DNS servers stop; with no container running, bridges and the table go too. */
   async shutdown(): Promise<void> {
     await this.lock.run(async () => {
+      for (const dns of this.dns.values()) await dns.stop();
+      this.dns.clear();
       if (this.state.endpoints.length > 0) return;
       await this.deps.firewall.remove();
-      for (const network of this.state.networks) await this.deps.links.removeLink(network.bridge);
+      for (const network of this.state.networks) if (network.bridge) await this.deps.links.removeLink(network.bridge);
     });
   }
 
   private firewallState(): FirewallState {
+    const bridges = this.state.networks.filter((n) => n.driver === 'bridge' && (n.name !== 'bridge' || this.endpointsOn(n.id).length > 0));
     return {
-      networks: this.state.networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal })),
+      networks: bridges.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal })),
       ports: this.state.endpoints.flatMap((e) => e.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: e.ipAddress, containerPort: p.containerPort }))),
     };
   }

@@ -10,12 +10,18 @@ import { errnoCode } from '../lib/errors.js';
 export interface NetworkRecord {
   id: string;
   name: string;
-  driver: 'bridge';
+  /** bridge networks have a device; host and null are Docker's predefined "host" and "none". */
+  driver: 'bridge' | 'host' | 'null';
+  /** The bridge device ('' for host and none). */
   bridge: string;
   subnet: string;
   gateway: string;
   internal: boolean;
   labels: Record<string, string>;
+  options: Record<string, string>;
+  attachable: boolean;
+  /** Addresses are handed out from this range when set (IPAM IPRange). */
+  ipRange?: string;
   created: string;
 }
 
@@ -37,6 +43,9 @@ export interface EndpointRecord {
   ports: PublishedPort[];
   /** The host side of the veth pair. */
   hostInterface: string;
+  /** Names the network's DNS answers with this address: container name, aliases, short ID. */
+  dnsNames: string[];
+  aliases: string[];
 }
 
 export interface NetworkStateData {

@@ -148,3 +148,67 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
     daemon = await startBerthd({ root: daemon.root });
   });
 });
+
+describe('docker CLI user-defined networks on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon, runc, nft and ip' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'web')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('two containers on one network reach each other by name and alias; inspect lists them', async () => {
+    const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 256)}.0/24`;
+    const created = await run('network', 'create', '--subnet', subnet, 'appnet');
+    assert.equal(created.code, 0, created.stderr);
+    const netId = created.stdout.trim();
+    try {
+      assert.equal((await run('run', '-d', '--name', 'srv', '--network', 'appnet', '--network-alias', 'www', 'web', ...WEB)).code, 0);
+      const ping = await run('run', '--rm', '--network', 'appnet', 'web', 'ping', '-c1', '-W2', 'srv');
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+      let page = '';
+      for (let i = 0; i < 20 && !page; i++) page = (await run('run', '--rm', '--network', 'appnet', 'web', 'wget', '-qO-', 'http://www/')).stdout;
+      assert.match(page, /^hello from /);
+      const inspect = JSON.parse((await run('network', 'inspect', 'appnet')).stdout)[0] as { Id: string; IPAM: { Config: { Subnet: string }[] }; Containers: Record<string, { Name: string; IPv4Address: string }> };
+      assert.equal(inspect.Id, netId);
+      assert.equal(inspect.IPAM.Config[0]!.Subnet, subnet);
+      const entries = Object.values(inspect.Containers);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0]!.Name, 'srv');
+      const address = (await run('inspect', '-f', '{{(index .NetworkSettings.Networks "appnet").IPAddress}}', 'srv')).stdout.trim();
+      assert.equal(entries[0]!.IPv4Address, `${address}/24`);
+      // In use: 409; an overlapping subnet: 400.
+      const busy = await run('network', 'rm', 'appnet');
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, /has active endpoints/);
+      const clash = await daemon.request('POST', '/networks/create', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Name: 'clash', IPAM: { Config: [{ Subnet: subnet }] } }) });
+      assert.equal(clash.status, 400);
+      assert.match(clash.body, /Pool overlaps with other one on this address space/);
+    } finally {
+      await run('rm', '-f', 'srv');
+      await run('network', 'rm', 'appnet');
+    }
+    assert.doesNotMatch((await run('network', 'ls', '--format', '{{.Name}}')).stdout, /appnet/);
+  });
+
+  test('connect and disconnect a running container', async () => {
+    assert.equal((await run('network', 'create', 'backnet')).code, 0);
+    const id = (await run('run', '-d', 'web', 'sleep', '300')).stdout.trim();
+    try {
+      const connect = await run('network', 'connect', '--alias', 'joiner', 'backnet', id);
+      assert.equal(connect.code, 0, connect.stderr);
+      assert.match((await run('exec', id, 'ls', '/sys/class/net')).stdout, /eth1/);
+      const ping = await run('run', '--rm', '--network', 'backnet', 'web', 'ping', '-c1', '-W2', 'joiner');
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+      assert.equal((await run('network', 'disconnect', 'backnet', id)).code, 0);
+      assert.doesNotMatch((await run('exec', id, 'ls', '/sys/class/net')).stdout, /eth1/);
+    } finally {
+      await run('rm', '-f', id);
+      await run('network', 'rm', 'backnet');
+    }
+  });
+});
