@@ -91,7 +91,7 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: readon
 }
 
 /** /etc/hosts as Docker writes it for a container without a network yet. */
-export function hostsFile(hostname: string, address?: string): string {
+export function hostsFile(hostname: string, address?: string, extraHosts: readonly { name: string; address: string }[] = []): string {
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -100,12 +100,22 @@ export function hostsFile(hostname: string, address?: string): string {
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
     // As Docker: the container's own address names it; without one, a loopback address does.
+    ...extraHosts.map((h) => `${h.address}\t${h.name}`),
     address ? `${address}\t${hostname}` : `127.0.1.1\t${hostname}`,
     '',
   ].join('\n');
 }
 
 /** The host's resolv.conf without loopback resolvers, which a container cannot reach. */
+/** --dns, --dns-search and --dns-option replace the host's lines of the same kind, as in Docker. */
+export function customResolvConf(base: string, custom: { servers: string[]; search: string[]; options: string[] }): string {
+  let lines = base.trim().split('\n');
+  if (custom.servers.length > 0) lines = [...custom.servers.map((s) => `nameserver ${s}`), ...lines.filter((l) => !/^\s*nameserver\s/.test(l))];
+  if (custom.search.length > 0) lines = [...lines.filter((l) => !/^\s*(search|domain)\s/.test(l)), `search ${custom.search.join(' ')}`];
+  if (custom.options.length > 0) lines = [...lines.filter((l) => !/^\s*options\s/.test(l)), `options ${custom.options.join(' ')}`];
+  return `${lines.join('\n').trim()}\n`;
+}
+
 export function resolvConf(hostResolvConf: string, embeddedDns?: string): string {
   // With the network's embedded DNS, it is the only nameserver (it forwards the rest to the host's).
   const lines = hostResolvConf.split('\n').filter((line) => (embeddedDns ? !/^\s*nameserver\s/.test(line) : !/^\s*nameserver\s+(127\.|::1)/.test(line)));

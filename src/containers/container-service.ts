@@ -23,7 +23,7 @@ import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerConfigInput, ContainerRecord, EndpointSettingsInput, HostConfigInput } from './container-record.js';
 import { generateName, normalizeName } from './container-names.js';
-import { commandOf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
+import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
 import { checkSupported } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
@@ -251,9 +251,17 @@ export class ContainerService {
       const dataDir = this.deps.store.dir(record.id);
       if (mode.kind === 'network') endpoints = await this.connectNetworks(record, mode.name);
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
-      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoints[0]?.ipAddress));
+      // --add-host name:address; "host-gateway" is the host's address on the container's network.
+      const gateway = endpoints[0]?.gateway ?? '127.0.0.1';
+      const extraHosts = ((record.hostConfig['ExtraHosts'] as string[] | undefined) ?? []).map((entry) => {
+        const colon = entry.indexOf(':');
+        const address = entry.slice(colon + 1);
+        return { name: entry.slice(0, colon), address: address === 'host-gateway' ? gateway : address };
+      });
+      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoints[0]?.ipAddress, extraHosts));
       const embeddedDns = endpoints[0] ? this.deps.network.dnsServerFor(endpoints[0].networkId) : undefined;
-      await writeFile(join(dataDir, 'resolv.conf'), resolvConf(this.deps.hostResolvConf, embeddedDns));
+      const custom = { servers: (record.hostConfig['Dns'] as string[] | undefined) ?? [], search: (record.hostConfig['DnsSearch'] as string[] | undefined) ?? [], options: (record.hostConfig['DnsOptions'] as string[] | undefined) ?? [] };
+      await writeFile(join(dataDir, 'resolv.conf'), customResolvConf(resolvConf(this.deps.hostResolvConf, embeddedDns), embeddedDns ? { ...custom, servers: [] } : custom));
       const user = await resolveUser(this.rootfs(record.id), record.config.User ?? imageConfig.User ?? '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
       const env = environmentOf(record.config, imageConfig, hostname);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);

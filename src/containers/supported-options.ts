@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'Devices', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'Devices', 'VolumesFrom', 'Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
@@ -32,6 +32,14 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   const mode = hostConfig.NetworkMode;
   if (mode && (mode === 'none' || mode === 'host' || mode.startsWith('container:')) && isSet(hostConfig['PortBindings'])) {
     throw new InvalidArgumentError(`conflicting options: port publishing and the ${mode.startsWith('container:') ? 'container' : mode} network mode`);
+  }
+  const endpoints = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, { MacAddress?: string; IPAMConfig?: { IPv6Address?: string } | null }> | null } }).NetworkingConfig?.EndpointsConfig ?? {};
+  for (const [name, settings] of Object.entries(endpoints)) {
+    if (settings?.MacAddress) unsupported.push(`MacAddress on network ${name} (--mac-address)`);
+    if (settings?.IPAMConfig?.IPv6Address) unsupported.push(`IPv6Address on network ${name} (--ip6)`);
+  }
+  for (const host of (hostConfig['ExtraHosts'] as string[] | undefined) ?? []) {
+    if (!/^[^:\s]+:.+$/.test(host)) throw new InvalidArgumentError(`invalid argument "${host}" for "--add-host" flag: bad format for add-host: "${host}"`);
   }
   if (unsupported.length > 0) {
     throw new InvalidArgumentError(`not supported by berth yet: ${unsupported.join(', ')}`);

@@ -159,9 +159,9 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
   });
 
   test('options berth does not support yet are refused by name, not ignored', async () => {
-    const r = await run('run', '--rm', '--add-host', 'db:127.0.0.1', 'busybox', 'true');
+    const r = await run('run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'true');
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /not supported by berth yet: HostConfig.ExtraHosts/);
+    assert.match(r.stderr, /not supported by berth yet: HostConfig.Sysctls/);
   });
 
   test('berthd killed with SIGKILL: containers keep running, and an exit while it was down is recorded', async () => {

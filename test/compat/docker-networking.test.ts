@@ -130,6 +130,18 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
     }
   });
 
+  test('--add-host (with host-gateway), --dns, --dns-search and --dns-option shape /etc/hosts and resolv.conf', async () => {
+    const r = await run('run', '--rm', '--add-host', 'db:10.9.8.7', '--add-host', 'gw:host-gateway', '--dns', '10.0.0.53', '--dns-search', 'example.internal', '--dns-option', 'ndots:2', 'web', 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf; ip route | grep default');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^10\.9\.8\.7\tdb$/m);
+    const gateway = /default via (\S+)/.exec(r.stdout)?.[1];
+    assert.ok(gateway);
+    assert.match(r.stdout, new RegExp(`^${gateway.replace(/\./g, '\\.')}\tgw$`, 'm'));
+    assert.match(r.stdout, /^nameserver 10\.0\.0\.53$/m);
+    assert.match(r.stdout, /^search example\.internal$/m);
+    assert.match(r.stdout, /^options ndots:2$/m);
+  });
+
   test('after SIGKILL and a restart the table is re-rendered exactly; after everything, nothing is left', async () => {
     const port = await freeLoopbackPort();
     const id = (await run('run', '-d', '-p', `${port}:80`, 'web', ...WEB)).stdout.trim();
