@@ -1,4 +1,5 @@
 /** The berth CLI: global flags, the daemon address, then one command. */
+import { networkGroup, portCommand } from './commands/network/network.js';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
 import type { Clock } from '../lib/clock.js';
@@ -50,6 +51,8 @@ const containerGroup: Command = {
 
 const COMMANDS: Command[] = [
   containerGroup,
+  networkGroup,
+  portCommand,
   createCommand,
   eventsCommand,
   execCommand,

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
-import { docker, dockerCliAvailable } from '../helpers/cli.js';
+import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
 import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
 import { freeLoopbackPort } from '../helpers/ports.js';
 
@@ -221,6 +221,39 @@ describe('docker CLI user-defined networks on berthd', { skip: ready ? false : '
     } finally {
       await run('rm', '-f', id);
       await run('network', 'rm', 'backnet');
+    }
+  });
+});
+
+describe('berth CLI networking', { skip: ready ? false : 'needs root, the docker CLI, conmon, runc, nft and ip' }, () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await berth(daemon.host, ['import', '-c', 'CMD ["sh"]', rootfs, 'web'])).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('network create/ls/inspect/rm, run --network --network-alias --ip -p, and berth port', async () => {
+    const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 256)}`;
+    assert.equal((await berth(daemon.host, ['network', 'create', '--subnet', `${subnet}.0/24`, 'bnet'])).code, 0);
+    const port = await freeLoopbackPort();
+    try {
+      assert.match((await berth(daemon.host, ['network', 'ls', '--format', '{{.Name}} {{.Driver}}'])).stdout, /^bnet bridge$/m);
+      const r = await berth(daemon.host, ['run', '-d', '--name', 's1', '--network', 'bnet', '--network-alias', 'svc', '--ip', `${subnet}.50`, '-p', `${port}:80`, 'web', ...WEB]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await berth(daemon.host, ['port', 's1'])).stdout, `80/tcp -> 0.0.0.0:${port}\n`);
+      assert.equal((await berth(daemon.host, ['port', 's1', '80'])).stdout, `0.0.0.0:${port}\n`);
+      assert.match(await fetchText(`http://127.0.0.1:${port}/`), /^hello from /);
+      assert.equal((await berth(daemon.host, ['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}', 'bnet'])).stdout, `s1 ${subnet}.50/24\n`);
+      let page = '';
+      for (let i = 0; i < 20 && !page; i++) page = (await berth(daemon.host, ['run', '--rm', '--network', 'bnet', 'web', 'wget', '-qO-', 'http://svc/'])).stdout;
+      assert.match(page, /^hello from /);
+    } finally {
+      await berth(daemon.host, ['rm', '-f', 's1']);
+      assert.equal((await berth(daemon.host, ['network', 'rm', 'bnet'])).stdout, 'bnet\n');
     }
   });
 });

@@ -40,6 +40,12 @@ export const createFlags = {
   'pids-limit': { type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
   restart: { type: 'string', usage: 'Restart policy to apply when a container exits', default: 'no' },
   network: { type: 'string', usage: 'Connect a container to a network', default: 'default' },
+  'network-alias': { type: 'strings', usage: 'Add network-scoped alias for the container' },
+  ip: { type: 'string', usage: 'IPv4 address (e.g., 172.30.100.104)' },
+  'add-host': { type: 'strings', usage: 'Add a custom host-to-IP mapping (host:ip)' },
+  dns: { type: 'strings', usage: 'Set custom DNS servers' },
+  'dns-search': { type: 'strings', usage: 'Set custom DNS search domains' },
+  'dns-option': { type: 'strings', usage: 'Set DNS options' },
   init: { type: 'bool', usage: 'Run an init inside the container' },
   tmpfs: { type: 'strings', usage: 'Mount a tmpfs directory' },
   ulimit: { type: 'strings', usage: 'Ulimit options (name=soft[:hard])' },
@@ -79,6 +85,14 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
     Labels: Object.fromEntries(flags.label.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')])),
     ...(flags['stop-signal'] ? { StopSignal: flags['stop-signal'] } : {}),
     ...(flags['stop-timeout'] ? { StopTimeout: flags['stop-timeout'] } : {}),
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [flags.network]: {
+          ...(flags['network-alias'].length > 0 ? { Aliases: flags['network-alias'] } : {}),
+          ...(flags.ip ? { IPAMConfig: { IPv4Address: flags.ip } } : {}),
+        },
+      },
+    },
     HostConfig: {
       AutoRemove: flags.rm,
       Privileged: flags.privileged,
@@ -89,6 +103,10 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       GroupAdd: flags['group-add'],
       Runtime: flags.runtime,
       NetworkMode: flags.network,
+      ExtraHosts: flags['add-host'].map((h) => h.replace(/^([^:=]+)=/, '$1:')),
+      Dns: flags.dns,
+      DnsSearch: flags['dns-search'],
+      DnsOptions: flags['dns-option'],
       RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) },
       PortBindings: portBindings,
       PublishAllPorts: flags['publish-all'],
