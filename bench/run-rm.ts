@@ -1,6 +1,7 @@
 /**
  * `run --rm IMG true` on berth, Docker and Podman, each with the same busybox image, interleaved
- * (A B C A B C ...), every engine on its own root; no networking on any of them (berth has none yet).
+ * (A B C A B C ...), every engine on its own root, all with --network none; berth once more with
+ * its default bridge network, and the raw floor (overlay + runc run) after them in the same run.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { promisify } from 'node:util';
 import { BERTH, BERTHD } from '../test/helpers/berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { summarize } from './stats.js';
+import { measureFloor } from './floor.js';
 import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
 
 const run = promisify(execFile);
@@ -29,7 +31,7 @@ export async function benchRunRm(runs: number): Promise<string> {
   const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
   await writeFile(join(work, 'daemon.json'), '{}');
   const socket = join(work, 'berth.sock');
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench'], { stdio: 'ignore' });
+  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench1', '--bip', '10.252.0.1/16'], { stdio: 'ignore' });
   const berth = (...args: string[]) => run(process.execPath, [BERTH, '-H', `unix://${socket}`, ...args]);
   const docker = dockerdAvailable ? await startDockerd(join(work, 'docker')) : undefined;
   const podmanRoot = join(work, 'podman');
@@ -38,18 +40,21 @@ export async function benchRunRm(runs: number): Promise<string> {
     await berth('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
     if (docker) await run('docker', ['-H', docker.host, 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
     if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
-    const samples = { berth: [] as number[], berthdViaDocker: [] as number[], docker: [] as number[], podman: [] as number[] };
+    const samples = { berth: [] as number[], berthdViaDocker: [] as number[], berthdBridge: [] as number[], docker: [] as number[], podman: [] as number[] };
     // one warm-up each
     await berth('run', '--rm', 'busybox', 'true');
     if (docker) await run('docker', ['-H', docker.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
     if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'run', '--rm', '--network', 'none', ...PODMAN_ULIMITS, 'busybox', 'true']);
     for (let r = 0; r < runs; r++) {
-      samples.berth.push(await time(() => berth('run', '--rm', 'busybox', 'true')));
+      samples.berth.push(await time(() => berth('run', '--rm', '--network', 'none', 'busybox', 'true')));
       // The same daemon through the docker CLI: separates berthd's time from the Node CLI's start.
-      samples.berthdViaDocker.push(await time(() => run('docker', ['-H', `unix://${socket}`, 'run', '--rm', 'busybox', 'true'])));
+      samples.berthdViaDocker.push(await time(() => run('docker', ['-H', `unix://${socket}`, 'run', '--rm', '--network', 'none', 'busybox', 'true'])));
+      samples.berthdBridge.push(await time(() => run('docker', ['-H', `unix://${socket}`, 'run', '--rm', 'busybox', 'true'])));
       if (docker) samples.docker.push(await time(() => run('docker', ['-H', docker.host, 'run', '--rm', '--network', 'none', 'busybox', 'true'])));
       if (podmanAvailable) samples.podman.push(await time(() => run('podman', [...podmanArgs(podmanRoot), 'run', '--rm', '--network', 'none', ...PODMAN_ULIMITS, 'busybox', 'true'])));
     }
+    // The raw floor in the same run, after the engines (so it does not warm their caches).
+    const floor = await measureFloor(work, rootfs, runs).catch(() => [] as number[]);
     const b = summarize(samples.berth);
     const line = (name: string, xs: number[]) => {
       if (!xs.length) return `${name.padEnd(20)} not measured`;
@@ -60,9 +65,10 @@ export async function benchRunRm(runs: number): Promise<string> {
       `run --rm busybox true, ${runs} runs each, interleaved; CLI start to exit`,
       line('berth', samples.berth),
       `${line('docker CLI -> berthd', samples.berthdViaDocker)}`,
+      `${line('  same, bridge network', samples.berthdBridge)}`,
       line('docker', samples.docker),
       line('podman', samples.podman),
-      'the floor (runc run with nothing else) is not measured yet',
+      floor.length ? `${line('floor (overlay+runc run)', floor)}   docker CLI -> berthd at ${(summarize(samples.berthdViaDocker).median / summarize(floor).median).toFixed(2)}x the floor (target 1.6x)` : 'floor: not measured (runc spec failed)',
     ].join('\n');
   } finally {
     berthd.kill('SIGTERM');

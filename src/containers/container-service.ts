@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
-import { writeFileAtomic } from '../lib/atomic-file.js';
 import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
 import type { Snapshotter } from '../snapshots/index.js';
@@ -303,9 +302,11 @@ export class ContainerService {
         hostNetwork: mode.kind === 'host',
         netnsPath,
       });
-      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
+      // A plain write: the bundle is runtime state, written anew at every start (no fsync needed).
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const runtimePath = this.runtimePath(record);
-      await this.deps.monitor.delete(record.id, runtimePath).catch(() => undefined);
+      // A runtime state left by a crash would make `runc create` refuse the ID: clear it first.
+      if (await this.deps.monitor.hasState(record.id)) await this.deps.monitor.delete(record.id, runtimePath).catch(() => undefined);
       const { pid } = await this.deps.monitor.create({
         id: record.id,
         name: record.name,

@@ -4,7 +4,7 @@
  * conmon reports the container's pid (or the runtime's error) on a sync pipe.
  */
 import { spawn } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { access, open, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
@@ -108,6 +108,14 @@ export class ConmonMonitor {
       child.on('error', (err) => finish(new InternalError(`cannot run conmon: ${err.message}`)));
       child.unref();
     });
+  }
+
+  /** Whether the runtime keeps state for this ID (runc's and crun's default roots). */
+  async hasState(id: string): Promise<boolean> {
+    for (const root of ['/run/runc', '/run/crun']) {
+      if (await access(join(root, id)).then(() => true, () => false)) return true;
+    }
+    return false;
   }
 
   async start(id: string, runtimePath: string): Promise<void> {
