@@ -17,6 +17,8 @@ import type { ContainerBackend } from './routes/container-backend.js';
 import { registerContainerRoutes } from './routes/container-routes.js';
 import { registerNetworkRoutes } from './routes/network-routes.js';
 import type { NetworkBackend } from './routes/network-backend.js';
+import { registerVolumeRoutes } from './routes/volume-routes.js';
+import type { VolumeBackend } from './routes/volume-backend.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
 import type { ExecService } from '../containers/exec-service.js';
 
@@ -32,6 +34,7 @@ export interface ApiBackends {
   containers?: ContainerBackend;
   execs?: ExecService;
   networks?: NetworkBackend;
+  volumes?: VolumeBackend;
 }
 
 export interface ApiOptions {
@@ -108,6 +111,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   registerSystemRoutes(app, backends.system);
   if (backends.containers) registerContainerRoutes(app, hijack, backends.containers);
   if (backends.networks) registerNetworkRoutes(app, backends.networks);
+  if (backends.volumes) registerVolumeRoutes(app, backends.volumes);
   if (backends.execs) registerExecRoutes(app, hijack, backends.execs);
   if (backends.images) registerImageRoutes(app, backends.images, backends.distribution);
   options.register?.(app, hijack);

@@ -1,5 +1,6 @@
 /** The berth CLI: global flags, the daemon address, then one command. */
 import { networkGroup, portCommand } from './commands/network/network.js';
+import { volumeGroup } from './commands/volume/volume.js';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
 import type { Clock } from '../lib/clock.js';
@@ -53,6 +54,7 @@ const COMMANDS: Command[] = [
   containerGroup,
   networkGroup,
   portCommand,
+  volumeGroup,
   createCommand,
   eventsCommand,
   execCommand,

@@ -18,7 +18,7 @@ function statusText(record: ContainerRecord, nowMs: number): string {
   }
 }
 
-export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string; network?: NetworkView; imageExposed: Record<string, unknown> }): Record<string, unknown> {
+export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string; network?: NetworkView; imageExposed: Record<string, unknown>; mounts?: Record<string, unknown>[] }): Record<string, unknown> {
   const s = record.state;
   return {
     Id: record.id,
@@ -53,7 +53,7 @@ export function toContainerInspect(record: ContainerRecord, extra: { logPath: st
     ExecIDs: null,
     HostConfig: { NetworkMode: 'bridge', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'k8s-file', Config: {} }, ...record.hostConfig, Runtime: record.runtime },
     GraphDriver: { Name: 'overlayfs', Data: { MergedDir: extra.rootfs } },
-    Mounts: [],
+    Mounts: extra.mounts ?? [],
     Config: {
       Hostname: record.config.Hostname ?? '',
       Domainname: record.config.Domainname ?? '',
@@ -78,7 +78,7 @@ export function toContainerInspect(record: ContainerRecord, extra: { logPath: st
   };
 }
 
-export function toContainerSummary(record: ContainerRecord, nowMs: number, extra: { network?: NetworkView; imageExposed: Record<string, unknown> } = { imageExposed: {} }): Record<string, unknown> {
+export function toContainerSummary(record: ContainerRecord, nowMs: number, extra: { network?: NetworkView; imageExposed: Record<string, unknown>; mounts?: Record<string, unknown>[] } = { imageExposed: {} }): Record<string, unknown> {
   return {
     Id: record.id,
     Names: [`/${record.name}`],
@@ -92,6 +92,6 @@ export function toContainerSummary(record: ContainerRecord, nowMs: number, extra
     Status: statusText(record, nowMs),
     HostConfig: { NetworkMode: record.hostConfig.NetworkMode || 'bridge' },
     NetworkSettings: { Networks: extra.network ? (networkSettingsOf(record, extra.network, extra.imageExposed)['Networks'] as object) : {} },
-    Mounts: [],
+    Mounts: extra.mounts ?? [],
   };
 }

@@ -1,5 +1,6 @@
 /** What berth keeps about one container (config.v2.json), in Docker's vocabulary. */
 import type { Digest } from '../content/digest.js';
+import type { MountRecord } from './container-mounts.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -70,6 +71,8 @@ export interface ContainerRecord {
   runtime: string;
   /** Networks to join besides (or as) NetworkMode's, by name, with their endpoint settings. */
   networks?: Record<string, EndpointSettingsInput>;
+  /** Volumes, binds and tmpfs mounts decided at create. */
+  mounts?: MountRecord[];
   state: ContainerState;
   restartCount: number;
 }

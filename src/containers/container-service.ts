@@ -3,7 +3,7 @@
  * running when berthd stops), with the rootfs an overlay snapshot of the image. berthd learns of an
  * exit from conmon's exit file, and re-adopts running containers when it starts.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
@@ -32,6 +32,7 @@ import type { EndpointRecord } from '../network/network-state.js';
 import { parsePortBindings, type PortRequest } from '../network/port-bindings.js';
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
+import { planMounts } from './container-mounts.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
 export interface ContainerServiceDeps {
@@ -59,6 +60,17 @@ export interface ContainerServiceDeps {
   socatPath?: string;
   network: ContainerNetworking;
   hostHostname: string;
+  volumes: ContainerVolumes;
+}
+
+/** What containers need of volumes (implemented by VolumeService). */
+export interface ContainerVolumes {
+  create(request: { name?: string; options?: Record<string, string>; labels?: Record<string, string>; anonymous?: boolean }): Promise<{ name: string }>;
+  mountpoint(name: string): string;
+  prepare(name: string): Promise<string>;
+  isEmpty(name: string): Promise<boolean>;
+  remove(name: string): Promise<void>;
+  get(name: string): { anonymous: boolean };
 }
 
 /** What containers need of networking (implemented by NetworkService). */
@@ -182,6 +194,26 @@ export class ContainerService {
     const runtime = hostConfig.Runtime || this.deps.runtimes.defaultRuntime;
     if (!this.deps.runtimes.runtimes.some((r) => r.name === runtime)) throw new InvalidArgumentError(`unknown or invalid runtime name: ${runtime}`);
     const id = randomBytes(32).toString('hex');
+    const createdVolumes: string[] = [];
+    const mounts = await planMounts(hostConfig, [...Object.keys(imageConfig.Volumes ?? {}), ...Object.keys(config.Volumes ?? {})], {
+      ensureVolume: async (request) => {
+        const existed = request.name !== undefined && this.volumeExists(request.name);
+        const volume = await this.deps.volumes.create(request);
+        if (!existed) createdVolumes.push(volume.name);
+        return volume.name;
+      },
+      volumeMountpoint: (name) => this.deps.volumes.mountpoint(name),
+      mountsOf: (container) => this.get(container).mounts ?? [],
+    }).catch(async (err: unknown) => {
+      for (const name of createdVolumes) await this.deps.volumes.remove(name).catch(() => undefined);
+      throw err;
+    });
+    for (const m of mounts) {
+      if (m.Type === 'bind' && !m.CreateSource && !(await stat(m.Source).then(() => true, () => false))) {
+        for (const name of createdVolumes) await this.deps.volumes.remove(name).catch(() => undefined);
+        throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+      }
+    }
     const chains = chainIds((image.RootFS?.Layers ?? []) as Digest[]);
     const args = commandOf(config, imageConfig);
     const record: ContainerRecord = {
@@ -197,6 +229,7 @@ export class ContainerService {
       hostConfig,
       runtime,
       ...(Object.keys(endpointsConfig).length > 0 ? { networks: endpointsConfig } : {}),
+      ...(mounts.length > 0 ? { mounts } : {}),
       state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
       restartCount: 0,
     };
@@ -206,6 +239,7 @@ export class ContainerService {
     } catch (err) {
       await this.deps.snapshotter.remove(id).catch(() => undefined);
       await this.deps.store.remove(id).catch(() => undefined);
+      for (const name of createdVolumes) await this.deps.volumes.remove(name).catch(() => undefined);
       throw err;
     }
     this.deps.publish({ Type: 'container', Action: 'create', Actor: { ID: id, Attributes: { image: config.Image, name: containerName } } });
@@ -293,6 +327,7 @@ export class ContainerService {
           { destination: '/etc/resolv.conf', type: 'bind', source: join(dataDir, 'resolv.conf'), options: ['rbind', 'rprivate'] },
           ...(useInit ? [{ destination: '/sbin/docker-init', type: 'bind', source: this.deps.initBinary!, options: ['rbind', 'ro', 'rprivate'] }] : []),
           ...tmpfsMounts(record.hostConfig),
+          ...(await this.volumeMounts(record)),
         ],
         shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
         cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
@@ -382,6 +417,44 @@ export class ContainerService {
     if (record.state.status !== 'running' && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not running`);
     if (record.config.Tty !== true) return;
     await this.deps.monitor.resize(this.bundleDir(record.id), height, width);
+  }
+
+  private volumeExists(name: string): boolean {
+    try {
+      this.deps.volumes.get(name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The runtime mounts of the container's volumes, binds and tmpfs mounts, parents first. An empty
+   * volume mounted where the image has files gets a copy of them first (owners and modes kept).
+   */
+  private async volumeMounts(record: ContainerRecord): Promise<{ destination: string; type: string; source: string; options: string[] }[]> {
+    const mounts = [...(record.mounts ?? [])].sort((a, b) => a.Destination.split('/').length - b.Destination.split('/').length);
+    const result: { destination: string; type: string; source: string; options: string[] }[] = [];
+    for (const m of mounts) {
+      if (m.Type === 'tmpfs') {
+        const options = ['nosuid', 'nodev', ...(m.RW ? [] : ['ro']), ...(m.TmpfsSizeBytes ? [`size=${m.TmpfsSizeBytes}`] : []), ...(m.TmpfsMode ? [`mode=${m.TmpfsMode.toString(8)}`] : [])];
+        result.push({ destination: m.Destination, type: 'tmpfs', source: 'tmpfs', options });
+        continue;
+      }
+      let source = m.Source;
+      if (m.Type === 'volume') {
+        source = await this.deps.volumes.prepare(m.Name!);
+        const inImage = join(this.rootfs(record.id), m.Destination);
+        if (!m.NoCopy && (await this.deps.volumes.isEmpty(m.Name!)) && (await readdir(inImage).then((e) => e.length > 0, () => false))) {
+          const copied = await this.deps.runner.run('cp', ['-a', `${inImage}/.`, `${source}/`]);
+          if (copied.exitCode !== 0) throw new InternalError(`copying ${m.Destination} of the image into volume ${m.Name}: ${copied.stderr.trim()}`);
+        }
+      } else if (m.CreateSource) {
+        await mkdir(source, { recursive: true });
+      }
+      result.push({ destination: m.Destination, type: 'bind', source, options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
+    }
+    return result;
   }
 
   /** Reserves the container's endpoints: its NetworkMode network first, then any others it names. */
@@ -542,7 +615,7 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
   }
 
-  async remove(term: string, options: { force: boolean }): Promise<void> {
+  async remove(term: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
     const record = this.get(term);
     if (record.state.status === 'paused' && !options.force) {
       throw new ConflictError(`cannot remove container "/${record.name}": container is paused and must be unpaused first`);
@@ -565,6 +638,13 @@ export class ContainerService {
     await rm(this.bundleDir(record.id), { recursive: true, force: true });
     await rm(join(this.exitDir(), record.id), { force: true });
     await this.deps.store.remove(record.id);
+    // rm -v: the container's anonymous volumes go too, unless another container uses them; named ones never.
+    if (options.volumes) {
+      for (const m of record.mounts ?? []) {
+        if (m.Type !== 'volume' || !m.Name || !this.volumeExists(m.Name) || !this.deps.volumes.get(m.Name).anonymous) continue;
+        await this.deps.volumes.remove(m.Name).catch(() => undefined);
+      }
+    }
     this.deps.publish({ Type: 'container', Action: 'destroy', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     for (const wake of this.removeWaiters.get(record.id) ?? []) wake(record.state.exitCode);
     this.removeWaiters.delete(record.id);

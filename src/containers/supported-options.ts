@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Binds', 'Mounts', 'Devices', 'VolumesFrom', 'Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Devices', 'Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];

@@ -24,6 +24,9 @@ import { Links } from '../network/links.js';
 import { Firewall } from '../network/firewall.js';
 import { nameservers } from '../network/dns-server.js';
 import { toNetworkJson } from '../network/network-json.js';
+import { VolumeService } from '../volumes/volume-service.js';
+import { volumeJson } from '../volumes/volume-json.js';
+import { mountsJson } from '../containers/container-mounts.js';
 import { networkModeOf } from '../containers/network-mode.js';
 import { hostname } from 'node:os';
 import type { NetworkView } from '../containers/network-settings.js';
@@ -122,6 +125,14 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     });
     await mkdir(join(config.dataRoot, 'network'), { recursive: true });
     await network.load();
+    const volumes = new VolumeService({
+      root: join(config.dataRoot, 'volumes'),
+      runner: deps.runner,
+      nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
+      publish: (event) => events.publish(event),
+      usersOf: (name) => containerStore.all().filter((r) => r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
+    });
+    await volumes.load();
     containers = new ContainerService({
       store: containerStore,
       images,
@@ -142,6 +153,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
       network,
       hostHostname: hostname(),
+      volumes,
     });
     await images.start();
     await containers.restore();
@@ -234,9 +246,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           list: () => containerService.list(),
           inspect: (name) => {
             const record = containerService.get(name);
-            return toContainerInspect(record, { logPath: containerService.logPath(record.id), rootfs: join(config.execRoot, 'containers', record.id, 'rootfs'), network: networkViewOf(record), imageExposed: imageExposedOf(record) });
+            return toContainerInspect(record, { mounts: mountsJson(record.mounts ?? []), logPath: containerService.logPath(record.id), rootfs: join(config.execRoot, 'containers', record.id, 'rootfs'), network: networkViewOf(record), imageExposed: imageExposedOf(record) });
           },
-          summary: (record) => toContainerSummary(record, deps.clock.nowMs(), { network: networkViewOf(record), imageExposed: imageExposedOf(record) }),
+          summary: (record) => toContainerSummary(record, deps.clock.nowMs(), { mounts: mountsJson(record.mounts ?? []), network: networkViewOf(record), imageExposed: imageExposedOf(record) }),
           logPath: (id) => containerService.logPath(id),
           holdLog: (id) => containerService.holdLog(id),
           rename: (name, newName) => containerService.rename(name, newName),
@@ -246,6 +258,17 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           resize: (name, height, width) => containerService.resize(name, height, width),
         },
         execs,
+        volumes: {
+          list: () => volumes.list().map((v) => volumeJson(v, volumes.mountpoint(v.name))),
+          inspect: (name) => volumeJson(volumes.get(name), volumes.mountpoint(name)),
+          create: async (request) => {
+            const v = await volumes.create(request);
+            return volumeJson(v, volumes.mountpoint(v.name));
+          },
+          remove: (name, options) => volumes.remove(name, options),
+          prune: (options) => volumes.prune(options),
+          inUse: (name) => containerStore.all().some((r) => r.mounts?.some((m) => m.Name === name)),
+        },
         networks: {
           list: () => network.networks().map((n) => toNetworkJson(n, undefined, () => '')),
           inspect: (term) => {

@@ -9,7 +9,7 @@ export interface ContainerBackend {
   stop(name: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void>;
   kill(name: string, signal: string | undefined): Promise<void>;
   wait(name: string, condition: WaitCondition): Promise<number>;
-  remove(name: string, options: { force: boolean }): Promise<void>;
+  remove(name: string, options: { force: boolean; volumes?: boolean }): Promise<void>;
   get(name: string): ContainerRecord;
   list(): ContainerRecord[];
   inspect(name: string): Record<string, unknown>;

@@ -93,7 +93,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
   });
 
   app.delete('/containers/:id', async (req: IdRequest, reply) => {
-    await containers.remove(req.params.id, { force: boolParam(req.query['force']) });
+    await containers.remove(req.params.id, { force: boolParam(req.query['force']), volumes: boolParam(req.query['v']) });
     return reply.code(204).send();
   });
 

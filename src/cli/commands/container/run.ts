@@ -1,5 +1,6 @@
 /** `berth create` and `berth run`: docker's flags into a create request, then start (and attach). */
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { defineCommand, type CliContext } from '../../command.js';
 import { CliError, DaemonError } from '../../cli-errors.js';
 import { openAttachSession } from '../../attach-session.js';
@@ -35,6 +36,8 @@ export const createFlags = {
   publish: { type: 'strings', short: 'p', usage: "Publish a container's port(s) to the host" },
   'publish-all': { type: 'bool', short: 'P', usage: 'Publish all exposed ports to random ports' },
   volume: { type: 'strings', short: 'v', usage: 'Bind mount a volume' },
+  mount: { type: 'strings', usage: 'Attach a filesystem mount to the container' },
+  'volumes-from': { type: 'strings', usage: 'Mount volumes from the specified container(s)' },
   memory: { type: 'string', short: 'm', usage: 'Memory limit' },
   cpus: { type: 'string', usage: 'Number of CPUs' },
   'pids-limit': { type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
@@ -110,7 +113,9 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) },
       PortBindings: portBindings,
       PublishAllPorts: flags['publish-all'],
-      Binds: flags.volume,
+      Binds: flags.volume.map(absoluteBindSource),
+      Mounts: flags.mount.map(parseMountFlag),
+      VolumesFrom: flags['volumes-from'],
       Memory: flags.memory ? parseBytes(flags.memory) : 0,
       NanoCpus: flags.cpus ? Math.round(Number(flags.cpus) * 1e9) : 0,
       PidsLimit: flags['pids-limit'] || null,
@@ -119,6 +124,52 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       Ulimits: flags.ulimit.map(parseUlimit),
     },
   };
+}
+
+/** As the docker CLI: a -v source starting with "." or "~" is a host path, made absolute here. */
+function absoluteBindSource(spec: string): string {
+  const [source = '', ...rest] = spec.split(':');
+  if (rest.length === 0 || !(source.startsWith('.') || source.startsWith('~'))) return spec;
+  const absolute = source.startsWith('~') ? `${process.env['HOME'] ?? ''}${source.slice(1)}` : resolvePath(source);
+  return [absolute, ...rest].join(':');
+}
+
+const MOUNT_KEYS = ['type', 'source', 'src', 'target', 'destination', 'dst', 'readonly', 'ro', 'volume-nocopy', 'volume-opt', 'volume-label', 'volume-driver', 'bind-propagation', 'tmpfs-size', 'tmpfs-mode', 'consistency'];
+
+/** --mount type=volume,source=data,target=/data,readonly ... into an API Mount. */
+function parseMountFlag(text: string): Record<string, unknown> {
+  const mount: Record<string, unknown> = { Type: 'volume' };
+  const volumeOptions: Record<string, unknown> = {};
+  const driverOptions: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  for (const field of text.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const value = eq === -1 ? '' : field.slice(eq + 1);
+    if (!MOUNT_KEYS.includes(key)) throw new CliError(`invalid argument "${text}" for "--mount" flag: unexpected key '${key}' in '${field}'`, 125);
+    const truthy = eq === -1 || value === 'true' || value === '1';
+    switch (key) {
+      case 'type': mount['Type'] = value; break;
+      case 'source': case 'src': mount['Source'] = value; break;
+      case 'target': case 'destination': case 'dst': mount['Target'] = value; break;
+      case 'readonly': case 'ro': mount['ReadOnly'] = truthy; break;
+      case 'volume-nocopy': volumeOptions['NoCopy'] = truthy; break;
+      case 'volume-opt': driverOptions[value.split('=')[0]!] = value.split('=').slice(1).join('='); break;
+      case 'volume-label': labels[value.split('=')[0]!] = value.split('=').slice(1).join('='); break;
+      case 'volume-driver': volumeOptions['DriverConfig'] = { ...(volumeOptions['DriverConfig'] as object), Name: value }; break;
+      case 'bind-propagation': mount['BindOptions'] = { Propagation: value }; break;
+      case 'tmpfs-size': mount['TmpfsOptions'] = { ...(mount['TmpfsOptions'] as object), SizeBytes: parseBytes(value) }; break;
+      case 'tmpfs-mode': mount['TmpfsOptions'] = { ...(mount['TmpfsOptions'] as object), Mode: parseInt(value, 8) }; break;
+      default: break;
+    }
+  }
+  if (Object.keys(driverOptions).length > 0) volumeOptions['DriverConfig'] = { ...(volumeOptions['DriverConfig'] as object), Options: driverOptions };
+  if (Object.keys(labels).length > 0) volumeOptions['Labels'] = labels;
+  if (Object.keys(volumeOptions).length > 0) {
+    if (mount['Type'] !== 'volume') throw new CliError(`invalid argument "${text}" for "--mount" flag: cannot mix 'volume-*' options with mount type '${String(mount['Type'])}'`, 125);
+    mount['VolumeOptions'] = volumeOptions;
+  }
+  return mount;
 }
 
 function parseUlimit(text: string): { Name: string; Soft: number; Hard: number } {
