@@ -71,6 +71,7 @@ export interface ContainerVolumes {
   isEmpty(name: string): Promise<boolean>;
   remove(name: string): Promise<void>;
   get(name: string): { anonymous: boolean };
+  release(name: string): Promise<void>;
 }
 
 /** What containers need of networking (implemented by NetworkService). */
@@ -374,6 +375,7 @@ export class ContainerService {
       if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true }).catch(() => undefined);
       throw err;
     }
+    for (const m of record.mounts ?? []) if (m.Type === 'volume') this.deps.publish({ Type: 'volume', Action: 'mount', Actor: { ID: m.Name!, Attributes: { container: record.id, destination: m.Destination, driver: 'local', 'read/write': String(m.RW) } } });
     this.deps.publish({ Type: 'container', Action: 'start', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     this.watchExit(record.id);
   }
@@ -556,6 +558,11 @@ export class ContainerService {
     await this.unmountRootfs(id).catch(() => undefined);
     record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now(), oomKilled };
     await this.deps.store.save(record);
+    for (const m of record.mounts ?? []) {
+      if (m.Type !== 'volume') continue;
+      await this.deps.volumes.release(m.Name!).catch(() => undefined);
+      this.deps.publish({ Type: 'volume', Action: 'unmount', Actor: { ID: m.Name!, Attributes: { container: id, driver: 'local' } } });
+    }
     if (oomKilled) this.deps.publish({ Type: 'container', Action: 'oom', Actor: { ID: id, Attributes: { image: record.imageName, name: record.name } } });
     this.deps.publish({ Type: 'container', Action: 'die', Actor: { ID: id, Attributes: { exitCode: String(code), image: record.imageName, name: record.name } } });
     for (const wake of this.exitWaiters.get(id) ?? []) wake(code);

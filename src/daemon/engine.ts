@@ -131,6 +131,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
       publish: (event) => events.publish(event),
       usersOf: (name) => containerStore.all().filter((r) => r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
+      runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });
     await volumes.load();
     containers = new ContainerService({
@@ -268,6 +269,11 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           remove: (name, options) => volumes.remove(name, options),
           prune: (options) => volumes.prune(options),
           inUse: (name) => containerStore.all().some((r) => r.mounts?.some((m) => m.Name === name)),
+          usage: async () =>
+            Promise.all(volumes.list().map(async (v) => ({
+              ...volumeJson(v, volumes.mountpoint(v.name)),
+              UsageData: { Size: await volumes.size(v.name), RefCount: containerStore.all().filter((r) => r.mounts?.some((m) => m.Name === v.name)).length },
+            }))),
         },
         networks: {
           list: () => network.networks().map((n) => toNetworkJson(n, undefined, () => '')),

@@ -29,6 +29,8 @@ export interface VolumeServiceDeps {
   publish: (event: NewEvent) => void;
   /** IDs of the containers (any state) that reference a volume. */
   usersOf: (name: string) => string[];
+  /** IDs of the running containers that mount it. */
+  runningUsersOf: (name: string) => string[];
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -145,6 +147,12 @@ export class VolumeService {
       this.deps.publish({ Type: 'volume', Action: 'mount', Actor: { ID: name, Attributes: { driver: 'local' } } });
     }
     return target;
+  }
+
+  /** A container using it stopped: a volume with DriverOpts is unmounted when no running one is left. */
+  async release(name: string): Promise<void> {
+    const record = this.volumes.get(name);
+    if (record?.options['type'] && this.deps.runningUsersOf(name).length === 0) await this.unmount(record);
   }
 
   private async unmount(record: VolumeRecord): Promise<void> {

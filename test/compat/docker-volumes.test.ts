@@ -109,6 +109,16 @@ describe('volumes and mounts on berthd', { skip: ready ? false : 'needs root, th
     assert.equal((await run('volume', 'ls', '-q')).stdout, before, 'no volume was created by the refused requests');
   });
 
+  test('a local volume with DriverOpts type=tmpfs is mounted while used, with its size limit', async () => {
+    assert.equal((await run('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'small')).code, 0);
+    const r = await run('run', '--rm', '-v', 'small:/t', 'busybox', 'dd', 'if=/dev/zero', 'of=/t/big', 'bs=1M', 'count=2');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /No space left on device/);
+    const mountpoint = JSON.parse((await run('volume', 'inspect', 'small')).stdout)[0].Mountpoint as string;
+    assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${mountpoint} `), 'unmounted once no container runs with it');
+    assert.equal((await run('volume', 'rm', 'small')).code, 0);
+  });
+
   test('SIGKILL of the writer and of berthd loses nothing already synced to a volume', async () => {
     const id = (await run('run', '-d', '-v', 'journal:/v', 'busybox', 'sh', '-c', 'i=0; while true; do echo $i >> /v/log; sync; echo $i; i=$((i+1)); done')).stdout.trim();
     await new Promise((r) => setTimeout(r, 700));

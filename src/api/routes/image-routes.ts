@@ -1,5 +1,6 @@
-/** /images/... and the images part of /system/df. Image names contain "/" and ":", so the
+/** /images/... and /system/df (images and volumes). Image names contain "/" and ":", so the
  * per-image routes match the suffix from the right. */
+import type { VolumeBackend } from './volume-backend.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../lib/errors.js';
 import { boolParam, filtersParam, singleParam } from '../query.js';
@@ -40,7 +41,7 @@ async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Pro
   }
 }
 
-export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend): void {
+export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend, volumes?: VolumeBackend): void {
   app.post('/images/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
     const q = req.query;
     const fromImage = singleParam(q['fromImage']);
@@ -147,6 +148,6 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
 
   app.get('/system/df', async () => {
     const usage = images.diskUsage();
-    return { LayersSize: usage.LayersSize, Images: usage.Images, Containers: [], Volumes: [], BuildCache: [] };
+    return { LayersSize: usage.LayersSize, Images: usage.Images, Containers: [], Volumes: volumes ? await volumes.usage() : [], BuildCache: [] };
   });
 }

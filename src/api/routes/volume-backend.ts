@@ -6,4 +6,6 @@ export interface VolumeBackend {
   remove(name: string, options: { force: boolean }): Promise<void>;
   prune(options: { all: boolean; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }>;
   inUse(name: string): boolean;
+  /** /system/df's Volumes: each volume with UsageData (Size, RefCount). */
+  usage(): Promise<Record<string, unknown>[]>;
 }
