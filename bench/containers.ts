@@ -68,7 +68,7 @@ export async function benchContainers(runs: number): Promise<string> {
 
     // The first HTTP 200 through a published port, from `docker run` on.
     const port = 18000 + Math.floor(Math.random() * 1000);
-    const web = ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www'];
+    const web = ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && head -c 10485760 /dev/zero > /www/big && exec httpd -f -p 80 -h /www'];
     const first200 = await time(async () => {
       await docker('run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', ...web);
       for (;;) {
@@ -79,14 +79,17 @@ export async function benchContainers(runs: number): Promise<string> {
     });
     out.push(`run -d -p until the first HTTP 200   ${first200.toFixed(0)} ms`);
     const address = (await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web')).stdout.trim();
-    const ab = async (url: string) => {
-      const text = (await run('ab', ['-q', '-k', '-n', '20000', '-c', '16', url])).stdout;
+    const ab = async (url: string, requests: number) => {
+      const text = (await run('ab', ['-q', '-k', '-n', String(requests), '-c', '16', url], { maxBuffer: 1 << 24 })).stdout;
       return Number(/Requests per second:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
     };
     try {
-      const published = await ab(`http://127.0.0.1:${port}/`);
-      const direct = await ab(`http://${address}/`);
+      const published = await ab(`http://127.0.0.1:${port}/`, 20000);
+      const direct = await ab(`http://${address}/`, 20000);
       out.push(`small responses, ab -k -c16: published 127.0.0.1 ${published.toFixed(0)} req/s, direct ${direct.toFixed(0)} req/s = ${((published / direct) * 100).toFixed(0)}%   target at least 95%`);
+      const publishedBig = await ab(`http://127.0.0.1:${port}/big`, 400);
+      const directBig = await ab(`http://${address}/big`, 400);
+      out.push(`10 MB responses, ab -k -c16: published 127.0.0.1 ${publishedBig.toFixed(1)} req/s, direct ${directBig.toFixed(1)} req/s = ${((publishedBig / directBig) * 100).toFixed(0)}%`);
     } catch (err) {
       out.push(`throughput not measured: ${(err as Error).message.split('\n')[0]} (ab is in Debian's apache2-utils)`);
     }
