@@ -13,6 +13,8 @@ function statusText(record: ContainerRecord, nowMs: number): string {
       return `Exited (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
     case 'created':
       return 'Created';
+    case 'restarting':
+      return `Restarting (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
     default:
       return s.status.charAt(0).toUpperCase() + s.status.slice(1);
   }

@@ -75,4 +75,6 @@ export interface ContainerRecord {
   mounts?: MountRecord[];
   state: ContainerState;
   restartCount: number;
+  /** Stopped by a user (stop): restart policies leave it down (always: until berthd or the user starts it). */
+  manuallyStopped?: boolean;
 }

@@ -33,6 +33,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
 export interface ContainerServiceDeps {
@@ -95,6 +96,9 @@ export class ContainerService {
   private readonly watching = new Set<string>();
   /** Readers (attach, logs -f) of each container's log: removal waits for them to finish reading. */
   private readonly logReaders = new Map<string, number>();
+  /** Pending restarts (policy backoff) and the last wait of each container. */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartDelays = new Map<string, number>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
   private readonly pendingStdin = new Map<string, Set<StdinRelay>>();
 
@@ -177,6 +181,7 @@ export class ContainerService {
   async create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }> {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
+    checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
     const mode = networkModeOf(hostConfig);
     const networking = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsInput> | null } }).NetworkingConfig;
     delete (config as { NetworkingConfig?: unknown }).NetworkingConfig;
@@ -265,9 +270,16 @@ export class ContainerService {
     if (mounts.includes(` ${target} `)) await unmount(target, this.deps.runner);
   }
 
-  async start(term: string): Promise<void> {
+  async start(term: string, options: { restart?: boolean } = {}): Promise<void> {
     const record = this.get(term);
     if (record.state.status === 'running') throw new NotModifiedError('container already started');
+    if (!options.restart) {
+      // A user's start: a pending policy restart is superseded, and the manual stop forgotten.
+      this.cancelRestart(record.id);
+      record.manuallyStopped = false;
+    } else {
+      record.restartCount++;
+    }
     if (record.state.status === 'removing') throw new ConflictError(`container ${record.id} is marked for removal and cannot be started`);
     const image = this.deps.images.inspect(record.imageId);
     const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
@@ -567,7 +579,53 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: 'die', Actor: { ID: id, Attributes: { exitCode: String(code), image: record.imageName, name: record.name } } });
     for (const wake of this.exitWaiters.get(id) ?? []) wake(code);
     this.exitWaiters.delete(id);
+    const policy = record.hostConfig['RestartPolicy'] as RestartPolicy | undefined;
+    if (shouldRestart(policy, { code, manuallyStopped: record.manuallyStopped === true, restartCount: record.restartCount })) {
+      await this.scheduleRestart(record);
+      return;
+    }
+    this.restartDelays.delete(id);
     if (record.hostConfig.AutoRemove) await this.remove(id, { force: true }).catch(() => undefined);
+  }
+
+  /** Shows the container as restarting, and starts it again after the backoff. */
+  private async scheduleRestart(record: ContainerRecord): Promise<void> {
+    const ranMs = Date.parse(record.state.finishedAt) - Date.parse(record.state.startedAt);
+    const delay = nextDelay(this.restartDelays.get(record.id), Number.isFinite(ranMs) ? ranMs : 0);
+    this.restartDelays.set(record.id, delay);
+    record.state = { ...record.state, status: 'restarting' };
+    await this.deps.store.save(record);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(record.id);
+      this.start(record.id, { restart: true }).catch(async (err: Error) => {
+        try {
+          const current = this.get(record.id);
+          current.state = { ...current.state, status: 'exited', error: err.message };
+          await this.deps.store.save(current);
+        } catch {
+          // removed meanwhile
+        }
+      });
+    }, delay);
+    timer.unref();
+    this.restartTimers.set(record.id, timer);
+  }
+
+  private cancelRestart(id: string): boolean {
+    const timer = this.restartTimers.get(id);
+    if (!timer) return false;
+    clearTimeout(timer);
+    this.restartTimers.delete(id);
+    return true;
+  }
+
+  /** At berthd's start: always and unless-stopped containers that are down (not stopped by a user) start. */
+  async startWithDaemon(): Promise<void> {
+    for (const record of this.deps.store.all()) {
+      if (record.manuallyStopped || !restartsWithDaemon(record.hostConfig['RestartPolicy'] as RestartPolicy | undefined)) continue;
+      if (record.state.status === 'running' || record.state.status === 'paused' || this.restartTimers.has(record.id)) continue;
+      await this.start(record.id, { restart: true }).catch(() => undefined);
+    }
   }
 
   private nextExit(id: string): Promise<number> {
@@ -609,7 +667,17 @@ export class ContainerService {
   async stop(term: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void> {
     const record = this.get(term);
     await this.thawIfPaused(record);
+    if (record.state.status === 'restarting' && this.cancelRestart(record.id)) {
+      // Stopping a container between restarts ends the restarting.
+      record.manuallyStopped = true;
+      record.state = { ...record.state, status: 'exited' };
+      await this.deps.store.save(record);
+      this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+      return;
+    }
     if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
+    record.manuallyStopped = true;
+    await this.deps.store.save(record);
     const exited = this.nextExit(record.id);
     const signal = signalNumber(options.signal || record.config.StopSignal || 'SIGTERM');
     const timeout = options.timeoutSeconds ?? record.config.StopTimeout ?? 10;
@@ -624,6 +692,11 @@ export class ContainerService {
 
   async remove(term: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
     const record = this.get(term);
+    if (record.state.status === 'restarting') {
+      if (!options.force) throw new ConflictError(`cannot remove container "/${record.name}": container is restarting: stop the container before removing or force remove`);
+      this.cancelRestart(record.id);
+      record.state = { ...record.state, status: 'exited' };
+    }
     if (record.state.status === 'paused' && !options.force) {
       throw new ConflictError(`cannot remove container "/${record.name}": container is paused and must be unpaused first`);
     }

@@ -27,8 +27,6 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   if (typeof hostConfig['NanoCpus'] === 'number' && (hostConfig['NanoCpus'] as number) > 0 && typeof hostConfig['CpuQuota'] === 'number' && (hostConfig['CpuQuota'] as number) > 0) {
     throw new InvalidArgumentError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   }
-  const restart = hostConfig['RestartPolicy'] as { Name?: string } | undefined;
-  if (restart?.Name && restart.Name !== 'no') unsupported.push('HostConfig.RestartPolicy');
   const mode = hostConfig.NetworkMode;
   if (mode && (mode === 'none' || mode === 'host' || mode.startsWith('container:')) && isSet(hostConfig['PortBindings'])) {
     throw new InvalidArgumentError(`conflicting options: port publishing and the ${mode.startsWith('container:') ? 'container' : mode} network mode`);

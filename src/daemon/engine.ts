@@ -159,6 +159,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     await images.start();
     await containers.restore();
     await network.reconcile(new Set(containers.list().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.id)));
+    await containers.startWithDaemon();
     undo.push(() => network.shutdown().catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the bridge and firewall table')));
     const containerService = containers;
     const networkViewOf = (record: ContainerRecord): NetworkView | undefined => {

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { docker, dockerCliAvailable } from '../helpers/cli.js';
 import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
@@ -184,5 +185,62 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     } finally {
       await restarted.stop();
     }
+  });
+});
+
+describe('docker CLI restart policies on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  const inspectState = async (name: string) => JSON.parse((await run('inspect', name)).stdout)[0] as { RestartCount: number; State: { Status: string; Restarting: boolean; ExitCode: number } };
+  const until = async (check: () => Promise<boolean>, ms = 10_000) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
+    return false;
+  };
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('--restart on-failure:2 on a failing container ends exited with RestartCount 2', async () => {
+    assert.equal((await run('run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3')).code, 0);
+    assert.ok(await until(async () => {
+      const s = await inspectState('flaky');
+      return s.RestartCount === 2 && s.State.Status === 'exited';
+    }), 'restarted twice, then left down');
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = await inspectState('flaky');
+    assert.equal(s.RestartCount, 2);
+    assert.equal(s.State.ExitCode, 3);
+    await run('rm', '-f', 'flaky');
+  });
+
+  test('--restart always restarts after the process exits and when berthd starts; stop ends it', async () => {
+    assert.equal((await run('run', '-d', '--name', 'phoenix', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.3; exit 0')).code, 0);
+    assert.ok(await until(async () => (await inspectState('phoenix')).RestartCount >= 1), 'restarted after a clean exit');
+    assert.equal((await run('stop', '-t', '1', 'phoenix')).code, 0);
+    const stopped = await inspectState('phoenix');
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal((await inspectState('phoenix')).RestartCount, stopped.RestartCount, 'a stopped container stays down');
+    assert.notEqual((await inspectState('phoenix')).State.Status, 'running');
+    // A long-running one that dies while berthd is down comes back when berthd starts.
+    assert.equal((await run('run', '-d', '--name', 'keeper', '--restart', 'always', 'busybox', 'sleep', '300')).code, 0);
+    await daemon.stop();
+    const id = JSON.parse(spawnSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }).stdout || '[]').find((c: { bundle: string }) => c.bundle.startsWith(daemon.execRoot))?.id as string | undefined;
+    if (id) spawnSync('runc', ['kill', id, 'KILL']);
+    await new Promise((r) => setTimeout(r, 500));
+    daemon = await startBerthd({ root: daemon.root });
+    assert.ok(await until(async () => (await inspectState('keeper')).State.Status === 'running'), 'running again after berthd started');
+    assert.ok((await inspectState('keeper')).RestartCount >= 1);
+    await run('rm', '-f', 'phoenix', 'keeper');
+  });
+
+  test('a bad policy, or --rm with a restart policy, is refused with Docker\'s message', async () => {
+    const both = await daemon.request('POST', '/containers/create', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }) });
+    assert.equal(both.status, 400);
+    assert.match(both.body, /can't create 'AutoRemove' container with restart policy/);
   });
 });
