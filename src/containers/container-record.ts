@@ -40,6 +40,7 @@ export interface ContainerConfigInput {
 /** NetworkingConfig.EndpointsConfig's value for one network (fields berth uses). */
 export interface EndpointSettingsInput {
   Aliases?: string[] | null;
+  MacAddress?: string;
   IPAMConfig?: { IPv4Address?: string } | null;
 }
 

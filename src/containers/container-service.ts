@@ -33,6 +33,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { resolveDevices, type DeviceInput } from './devices.js';
 import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
 
 /** Docker's resource flags in the OCI spec's terms (NanoCpus becomes a CFS quota per 100 ms). */
@@ -182,6 +183,7 @@ export class ContainerService {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
     checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
+    await resolveDevices(hostConfig['Devices'] as DeviceInput[] | undefined); // 400 for a missing or non-device path
     const mode = networkModeOf(hostConfig);
     const networking = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsInput> | null } }).NetworkingConfig;
     delete (config as { NetworkingConfig?: unknown }).NetworkingConfig;
@@ -348,6 +350,7 @@ export class ContainerService {
         seccomp,
         resources: resourcesOf(record.hostConfig),
         hostNetwork: mode.kind === 'host',
+        devices: await resolveDevices(record.hostConfig['Devices'] as DeviceInput[] | undefined),
         netnsPath,
       });
       // A plain write: the bundle is runtime state, written anew at every start (no fsync needed).
@@ -482,7 +485,7 @@ export class ContainerService {
 
   private endpointRequest(record: ContainerRecord, settings: EndpointSettingsInput | undefined, ports: PortRequest[]): EndpointRequest {
     const aliases = settings?.Aliases ?? [];
-    return { names: [record.name, record.id.slice(0, 12), ...aliases], aliases, ipv4Address: settings?.IPAMConfig?.IPv4Address || undefined, ports };
+    return { names: [record.name, record.id.slice(0, 12), ...aliases], aliases, ipv4Address: settings?.IPAMConfig?.IPv4Address || undefined, macAddress: settings?.MacAddress || undefined, ports };
   }
 
   /** POST /networks/{id}/connect: joins now when the container runs, else at its next start. */

@@ -12,7 +12,7 @@ const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Devices', 'Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
@@ -33,7 +33,7 @@ export function checkSupported(config: ContainerConfigInput, hostConfig: HostCon
   }
   const endpoints = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, { MacAddress?: string; IPAMConfig?: { IPv6Address?: string } | null }> | null } }).NetworkingConfig?.EndpointsConfig ?? {};
   for (const [name, settings] of Object.entries(endpoints)) {
-    if (settings?.MacAddress) unsupported.push(`MacAddress on network ${name} (--mac-address)`);
+    if (settings?.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(settings.MacAddress)) throw new InvalidArgumentError(`invalid MAC address ${settings.MacAddress} for network ${name}`);
     if (settings?.IPAMConfig?.IPv6Address) unsupported.push(`IPv6Address on network ${name} (--ip6)`);
   }
   for (const host of (hostConfig['ExtraHosts'] as string[] | undefined) ?? []) {

@@ -51,6 +51,8 @@ export interface EndpointRequest {
   names: string[];
   aliases: string[];
   ipv4Address?: string;
+  /** --mac-address; otherwise Docker's 02:42 + the IPv4 bytes. */
+  macAddress?: string;
   ports: PortRequest[];
 }
 
@@ -345,7 +347,7 @@ export class NetworkService {
         ipAddress: formatIPv4(address),
         prefixLength: subnet.prefix,
         gateway: network.gateway,
-        macAddress: macForAddress(address),
+        macAddress: request.macAddress?.toLowerCase() ?? macForAddress(address),
         ports,
         // Unique per container and network, within the 15 characters of an interface name.
         hostInterface: `veth${containerId.slice(0, 7)}${network.id.slice(0, 3)}${index}`,

@@ -78,6 +78,8 @@ export interface RuntimeSpecInput {
   /** linux.seccomp, or undefined for none (privileged, seccomp=unconfined). */
   seccomp?: Record<string, unknown>;
   resources: ResourceLimits;
+  /** --device nodes: created in the container and allowed in its device cgroup. */
+  devices?: { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number; access: string }[];
 }
 
 /** cgroup limits in the OCI spec's units. */
@@ -147,8 +149,9 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
         ...(input.hostNetwork ? [] : [input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }]),
       ],
       cgroupsPath: input.cgroupsPath,
+      ...(input.devices && input.devices.length > 0 ? { devices: input.devices.map(({ access: _access, ...node }) => node) } : {}),
       resources: {
-        devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES,
+        devices: input.privileged ? [{ allow: true, access: 'rwm' }] : [...DEVICE_RULES, ...(input.devices ?? []).map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
         ...(input.resources.memoryBytes || input.resources.memorySwapBytes
           ? { memory: { ...(input.resources.memoryBytes ? { limit: input.resources.memoryBytes } : {}), ...(input.resources.memorySwapBytes ? { swap: input.resources.memorySwapBytes } : {}) } }
           : {}),

@@ -244,3 +244,31 @@ describe('docker CLI restart policies on berthd', { skip: ready ? false : 'needs
     assert.match(both.body, /can't create 'AutoRemove' container with restart policy/);
   });
 });
+
+describe('docker CLI devices and MAC addresses on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('--device makes the host\'s node in the container (also under another path); a missing one is refused', { skip: toolAvailable('true') && spawnSync('test', ['-c', '/dev/fuse']).status === 0 ? false : 'no /dev/fuse here' }, async () => {
+    assert.match((await run('run', '--rm', '--device', '/dev/fuse', 'busybox', 'ls', '-l', '/dev/fuse')).stdout, /^c.* 10, +229 .*\/dev\/fuse\n$/);
+    assert.match((await run('run', '--rm', '--device', '/dev/fuse:/dev/other', 'busybox', 'ls', '-l', '/dev/other')).stdout, /^c.* 10, +229 /);
+    assert.notEqual((await run('run', '--rm', 'busybox', 'ls', '/dev/fuse')).code, 0, 'not there without --device');
+    const missing = await run('run', '--rm', '--device', '/dev/does-not-exist', 'busybox', 'true');
+    // The docker CLI turns any "no such file or directory" from the daemon into 127, as with Docker.
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/does-not-exist"/);
+  });
+
+  test('--mac-address sets eth0\'s address', async () => {
+    const r = await run('run', '--rm', '--mac-address', '02:11:22:33:44:55', 'busybox', 'cat', '/sys/class/net/eth0/address');
+    assert.equal(r.stdout, '02:11:22:33:44:55\n', r.stderr);
+  });
+});

@@ -37,6 +37,8 @@ export const createFlags = {
   'publish-all': { type: 'bool', short: 'P', usage: 'Publish all exposed ports to random ports' },
   volume: { type: 'strings', short: 'v', usage: 'Bind mount a volume' },
   mount: { type: 'strings', usage: 'Attach a filesystem mount to the container' },
+  device: { type: 'strings', usage: 'Add a host device to the container' },
+  'mac-address': { type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   'volumes-from': { type: 'strings', usage: 'Mount volumes from the specified container(s)' },
   memory: { type: 'string', short: 'm', usage: 'Memory limit' },
   cpus: { type: 'string', usage: 'Number of CPUs' },
@@ -93,6 +95,7 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
         [flags.network]: {
           ...(flags['network-alias'].length > 0 ? { Aliases: flags['network-alias'] } : {}),
           ...(flags.ip ? { IPAMConfig: { IPv4Address: flags.ip } } : {}),
+          ...(flags['mac-address'] ? { MacAddress: flags['mac-address'] } : {}),
         },
       },
     },
@@ -116,6 +119,12 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       Binds: flags.volume.map(absoluteBindSource),
       Mounts: flags.mount.map(parseMountFlag),
       VolumesFrom: flags['volumes-from'],
+      Devices: flags.device.map((spec) => {
+        const [host = '', inContainer, permissions] = spec.split(':');
+        // host:container:perms, host:perms or host, as the docker CLI reads them.
+        if (inContainer !== undefined && /^[rwm]+$/.test(inContainer) && permissions === undefined) return { PathOnHost: host, PathInContainer: host, CgroupPermissions: inContainer };
+        return { PathOnHost: host, PathInContainer: inContainer || host, CgroupPermissions: permissions || 'rwm' };
+      }),
       Memory: flags.memory ? parseBytes(flags.memory) : 0,
       NanoCpus: flags.cpus ? Math.round(Number(flags.cpus) * 1e9) : 0,
       PidsLimit: flags['pids-limit'] || null,
