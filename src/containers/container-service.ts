@@ -100,6 +100,8 @@ export class ContainerService {
   /** Pending restarts (policy backoff) and the last wait of each container. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
+  private readonly restartsInFlight = new Map<string, Promise<void>>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
   private readonly pendingStdin = new Map<string, Set<StdinRelay>>();
 
@@ -571,7 +573,10 @@ export class ContainerService {
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.network.disconnect(id).catch(() => undefined);
     await this.unmountRootfs(id).catch(() => undefined);
-    record.state = { ...record.state, status: 'exited', pid: 0, exitCode: code, finishedAt: this.now(), oomKilled };
+    // Decided before the state changes, so a stop never sees an "exited" that is about to restart.
+    const policy = record.hostConfig['RestartPolicy'] as RestartPolicy | undefined;
+    const restart = shouldRestart(policy, { code, manuallyStopped: record.manuallyStopped === true, restartCount: record.restartCount });
+    record.state = { ...record.state, status: restart ? 'restarting' : 'exited', pid: 0, exitCode: code, finishedAt: this.now(), oomKilled };
     await this.deps.store.save(record);
     for (const m of record.mounts ?? []) {
       if (m.Type !== 'volume') continue;
@@ -582,10 +587,14 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: 'die', Actor: { ID: id, Attributes: { exitCode: String(code), image: record.imageName, name: record.name } } });
     for (const wake of this.exitWaiters.get(id) ?? []) wake(code);
     this.exitWaiters.delete(id);
-    const policy = record.hostConfig['RestartPolicy'] as RestartPolicy | undefined;
-    if (shouldRestart(policy, { code, manuallyStopped: record.manuallyStopped === true, restartCount: record.restartCount })) {
+    if (restart && !record.manuallyStopped) {
       await this.scheduleRestart(record);
       return;
+    }
+    if (restart) {
+      // Stopped while the exit was being recorded.
+      record.state = { ...record.state, status: 'exited' };
+      await this.deps.store.save(record);
     }
     this.restartDelays.delete(id);
     if (record.hostConfig.AutoRemove) await this.remove(id, { force: true }).catch(() => undefined);
@@ -600,7 +609,7 @@ export class ContainerService {
     await this.deps.store.save(record);
     const timer = setTimeout(() => {
       this.restartTimers.delete(record.id);
-      this.start(record.id, { restart: true }).catch(async (err: Error) => {
+      const starting = this.start(record.id, { restart: true }).catch(async (err: Error) => {
         try {
           const current = this.get(record.id);
           current.state = { ...current.state, status: 'exited', error: err.message };
@@ -609,6 +618,8 @@ export class ContainerService {
           // removed meanwhile
         }
       });
+      this.restartsInFlight.set(record.id, starting);
+      void starting.finally(() => this.restartsInFlight.delete(record.id));
     }, delay);
     timer.unref();
     this.restartTimers.set(record.id, timer);
@@ -670,13 +681,18 @@ export class ContainerService {
   async stop(term: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void> {
     const record = this.get(term);
     await this.thawIfPaused(record);
-    if (record.state.status === 'restarting' && this.cancelRestart(record.id)) {
+    if (record.state.status === 'restarting') {
       // Stopping a container between restarts ends the restarting.
       record.manuallyStopped = true;
-      record.state = { ...record.state, status: 'exited' };
-      await this.deps.store.save(record);
-      this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
-      return;
+      if (this.cancelRestart(record.id)) {
+        record.state = { ...record.state, status: 'exited' };
+        await this.deps.store.save(record);
+        this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+        return;
+      }
+      // The restart is starting now: let it finish, then stop that run.
+      await this.restartsInFlight.get(record.id);
+      record.manuallyStopped = true;
     }
     if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
     record.manuallyStopped = true;
