@@ -33,6 +33,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
 import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
 
@@ -105,7 +106,31 @@ export class ContainerService {
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
   private readonly pendingStdin = new Map<string, Set<StdinRelay>>();
 
-  constructor(private readonly deps: ContainerServiceDeps) {}
+  private readonly rotation: NodeJS.Timeout;
+
+  constructor(private readonly deps: ContainerServiceDeps) {
+    // Once a second, running containers' logs over their max-size are rotated.
+    this.rotation = setInterval(() => void this.rotateLogs(), 1000);
+    this.rotation.unref();
+  }
+
+  private async rotateLogs(): Promise<void> {
+    for (const record of this.deps.store.all()) {
+      if (record.state.status !== 'running' && record.state.status !== 'paused') continue;
+      try {
+        const options = rotationOf(record.hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]);
+        if (await rotateIfNeeded(this.logPath(record.id), options)) await this.deps.monitor.reopenLog(this.bundleDir(record.id));
+      } catch {
+        // the container stopped meanwhile: its log is complete as it is
+      }
+    }
+  }
+
+  /** The container's log files, oldest first (rotated ones, then the current one). */
+  logFiles(id: string): string[] {
+    const record = this.get(id);
+    return logFiles(this.logPath(record.id), rotationOf(record.hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]).maxFiles);
+  }
 
   private now(): string {
     return new Date(this.deps.clock.nowMs()).toISOString();
@@ -185,6 +210,7 @@ export class ContainerService {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
     checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
+    rotationOf(hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]); // 400 for a bad driver or log-opt
     await resolveDevices(hostConfig['Devices'] as DeviceInput[] | undefined); // 400 for a missing or non-device path
     const mode = networkModeOf(hostConfig);
     const networking = (config as { NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsInput> | null } }).NetworkingConfig;
@@ -368,6 +394,8 @@ export class ContainerService {
         logPath: this.logPath(record.id),
         exitDir: this.exitDir(),
         socketDir: join(bundle, 'sockets'),
+        // No conmon limit: its byte count is not reset when berthd rotates, so it would truncate
+        // the current file (losing lines) once the container's lifetime output passed it.
         logSizeMax: -1,
         stdin: record.config.OpenStdin === true,
         // As Docker: with a TTY, a client that goes away leaves stdin open (its EOF is ^D on the pty).

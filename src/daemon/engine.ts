@@ -252,6 +252,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           },
           summary: (record) => toContainerSummary(record, deps.clock.nowMs(), { mounts: mountsJson(record.mounts ?? []), network: networkViewOf(record), imageExposed: imageExposedOf(record) }),
           logPath: (id) => containerService.logPath(id),
+          logFiles: (id) => containerService.logFiles(id),
           holdLog: (id) => containerService.holdLog(id),
           rename: (name, newName) => containerService.rename(name, newName),
           setPaused: (name, paused) => containerService.setPaused(name, paused),

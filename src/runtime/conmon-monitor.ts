@@ -137,10 +137,19 @@ export class ConmonMonitor {
 
   /** Resizes the container's pty through conmon's control FIFO. */
   async resize(bundleDir: string, height: number, width: number): Promise<void> {
+    await this.control(bundleDir, `1 ${height} ${width}\n`);
+  }
+
+  /** Makes conmon reopen its log file (after berthd rotated it away). */
+  async reopenLog(bundleDir: string): Promise<void> {
+    await this.control(bundleDir, '2 0 0\n');
+  }
+
+  private async control(bundleDir: string, message: string): Promise<void> {
     // Non-blocking: conmon holds the FIFO's read end while it runs; ENXIO means it has gone.
     const fifo = await open(controlFifoPath(bundleDir), constants.O_WRONLY | constants.O_NONBLOCK);
     try {
-      await fifo.write(`1 ${height} ${width}\n`);
+      await fifo.write(message);
     } finally {
       await fifo.close();
     }

@@ -272,3 +272,31 @@ describe('docker CLI devices and MAC addresses on berthd', { skip: ready ? false
     assert.equal(r.stdout, '02:11:22:33:44:55\n', r.stderr);
   });
 });
+
+describe('docker CLI log rotation on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('--log-opt max-size/max-file keep the newest output, contiguous, across rotated files', async () => {
+    // Four bursts of 500 lines (~28 KB each), with pauses longer than the 1 s rotation check.
+    const script = 'i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); if [ $((i % 500)) = 0 ]; then sleep 1.5; fi; done';
+    const r = await run('run', '--name', 'chatty', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', script);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = (await run('logs', 'chatty')).stdout.trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    assert.equal(lines[lines.length - 1], 1999);
+    assert.ok(lines[0]! > 0, 'the oldest output was dropped');
+    for (let i = 1; i < lines.length; i++) assert.equal(lines[i], lines[i - 1]! + 1, 'no gap');
+    const bad = await run('run', '--rm', '--log-opt', 'max-file=0', 'busybox', 'true');
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid value for log-opt max-file/);
+    await run('rm', '-f', 'chatty');
+  });
+});

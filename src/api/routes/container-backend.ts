@@ -15,6 +15,8 @@ export interface ContainerBackend {
   inspect(name: string): Record<string, unknown>;
   summary(record: ContainerRecord): Record<string, unknown>;
   logPath(id: string): string;
+  /** The log's files, oldest first (rotated ones, then the current). */
+  logFiles(id: string): string[];
   /** Keeps the log from being removed while it is read; call the result when done. */
   holdLog(id: string): () => void;
   rename(name: string, newName: string): Promise<void>;

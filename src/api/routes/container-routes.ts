@@ -154,15 +154,20 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     };
     const release = containers.holdLog(record.id);
     try {
+      // Rotated files first (oldest first), then the current one, which is followed.
+      const rotated = containers.logFiles(record.id).slice(0, -1);
       if (tail >= 0) {
         let kept: LogRecord[] = [];
-        for await (const batch of followLog(path, { follow: false, stopped: () => true })) {
-          kept = kept.concat(selectRecords(batch, selection));
-          if (kept.length > tail) kept = kept.slice(kept.length - tail);
+        for (const file of [...rotated, path]) {
+          for await (const batch of followLog(file, { follow: false, stopped: () => true })) {
+            kept = kept.concat(selectRecords(batch, selection));
+            if (kept.length > tail) kept = kept.slice(kept.length - tail);
+          }
         }
         await send(kept);
         if (follow) for await (const batch of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal })) await send(batch);
       } else {
+        for (const file of rotated) for await (const batch of followLog(file, { follow: false, stopped: () => true })) await send(batch);
         for await (const batch of followLog(path, { follow, stopped, signal: abort.signal })) await send(batch);
       }
     } finally {

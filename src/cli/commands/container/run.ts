@@ -38,6 +38,8 @@ export const createFlags = {
   volume: { type: 'strings', short: 'v', usage: 'Bind mount a volume' },
   mount: { type: 'strings', usage: 'Attach a filesystem mount to the container' },
   device: { type: 'strings', usage: 'Add a host device to the container' },
+  'log-driver': { type: 'string', usage: 'Logging driver for the container' },
+  'log-opt': { type: 'strings', usage: 'Log driver options' },
   'mac-address': { type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   'volumes-from': { type: 'strings', usage: 'Mount volumes from the specified container(s)' },
   memory: { type: 'string', short: 'm', usage: 'Memory limit' },
@@ -119,6 +121,7 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       Binds: flags.volume.map(absoluteBindSource),
       Mounts: flags.mount.map(parseMountFlag),
       VolumesFrom: flags['volumes-from'],
+      LogConfig: { Type: flags['log-driver'], Config: Object.fromEntries(flags['log-opt'].map((o) => [o.split('=')[0]!, o.split('=').slice(1).join('=')])) },
       Devices: flags.device.map((spec) => {
         const [host = '', inContainer, permissions] = spec.split(':');
         // host:container:perms, host:perms or host, as the docker CLI reads them.
