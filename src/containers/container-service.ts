@@ -33,6 +33,8 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { containerChanges, type Change } from './container-changes.js';
+import { parsePs } from './ps-output.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
 import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
@@ -568,6 +570,26 @@ export class ContainerService {
     const other = this.get(term);
     if (other.state.status !== 'running' && other.state.status !== 'paused') throw new ConflictError(`cannot join network of a non running container: ${other.id}`);
     return `/proc/${other.state.pid}/ns/net`;
+  }
+
+  /** GET /containers/{id}/changes. */
+  async changes(term: string): Promise<Change[]> {
+    const record = this.get(term);
+    const mountPoints = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sbin/docker-init', ...(record.mounts ?? []).map((m) => m.Destination), ...Object.keys((record.hostConfig['Tmpfs'] as Record<string, string> | undefined) ?? {})];
+    return containerChanges(this.deps.snapshotter.upperDir(record.id), await this.deps.snapshotter.lowerDirs(record.id), mountPoints);
+  }
+
+  /** GET /containers/{id}/top: the host's `ps` (with the caller's arguments), only the container's processes. */
+  async top(term: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const record = this.get(term);
+    if (record.state.status !== 'running' && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not running`);
+    const listed = await this.deps.runner.run(this.runtimePath(record), ['ps', '--format', 'json', record.id]);
+    if (listed.exitCode !== 0) throw new InternalError(`listing the container's processes: ${listed.stderr.trim()}`);
+    const pids = new Set((JSON.parse(listed.stdout || '[]') as number[]).map(String));
+    const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
+    const ps = await this.deps.runner.run('ps', args);
+    if (ps.exitCode !== 0) throw new InternalError(`ps ${args.join(' ')} failed: ${ps.stderr.trim()}`);
+    return parsePs(ps.stdout, pids);
   }
 
   /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */

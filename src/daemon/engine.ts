@@ -259,6 +259,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           openStdin: (name) => containerService.openStdin(name),
           dropStdin: (id, relay) => containerService.dropStdin(id, relay),
           resize: (name, height, width) => containerService.resize(name, height, width),
+          changes: (name) => containerService.changes(name),
+          top: (name, psArgs) => containerService.top(name, psArgs),
         },
         execs,
         volumes: {

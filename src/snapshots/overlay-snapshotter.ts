@@ -167,6 +167,11 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.snapshotDir(key), 'upper');
   }
 
+  async lowerDirs(key: string): Promise<string[]> {
+    const meta = JSON.parse(await readFile(join(this.snapshotDir(key), 'snapshot.json'), 'utf8')) as { parent: Digest | null };
+    return meta.parent ? this.lowerLinks(meta.parent).map((link) => join(this.root, link)) : [];
+  }
+
   async prepare(key: string, parent: Digest | undefined): Promise<Mount[]> {
     const dir = this.snapshotDir(key);
     if (parent && !this.records.has(parent)) throw new NotFoundError(`layer ${parent} does not exist`);

@@ -40,6 +40,8 @@ export interface Snapshotter {
   mounts(key: string): Promise<Mount[]>;
   /** The directory holding the snapshot's changes, for diff and commit. */
   upperDir(key: string): string;
+  /** The snapshot's read-only layers, topmost first (absolute paths). */
+  lowerDirs(key: string): Promise<string[]>;
   remove(key: string): Promise<void>;
 }
 

@@ -300,3 +300,37 @@ describe('docker CLI log rotation on berthd', { skip: ready ? false : 'needs roo
     await run('rm', '-f', 'chatty');
   });
 });
+
+describe('docker CLI diff and top on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('docker diff shows added, changed and deleted paths; docker top the container\'s processes', async () => {
+    const id = (await run('run', '-d', 'busybox', 'sh', '-c', 'mkdir /newdir && echo x > /newdir/f && echo y >> /etc/passwd && rm /etc/group && touch /ready && exec sleep 300')).stdout.trim();
+    try {
+      for (let i = 0; i < 50 && (await run('exec', id, 'test', '-e', '/ready')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const diff = (await run('diff', id)).stdout;
+      assert.equal(diff, 'C /etc\nD /etc/group\nC /etc/passwd\nA /newdir\nA /newdir/f\nA /ready\n');
+      const top = await run('top', id);
+      assert.equal(top.code, 0, top.stderr);
+      assert.match(top.stdout, /^UID +PID +PPID +C +STIME +TTY +TIME +CMD\n/);
+      assert.match(top.stdout, /\nroot +\d+ +\d+ .* sleep 300\n$/);
+      assert.match((await run('top', id, '-o', 'pid,comm')).stdout, /^PID +COMMAND\n\d+ +sleep\n$/);
+    } finally {
+      await run('rm', '-f', id);
+    }
+    const stopped = (await run('create', 'busybox', 'true')).stdout.trim();
+    const refused = await run('top', stopped);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /is not running/);
+    await run('rm', stopped);
+  });
+});

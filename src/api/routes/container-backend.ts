@@ -25,4 +25,6 @@ export interface ContainerBackend {
   openStdin(name: string): Promise<StdinRelay | undefined>;
   dropStdin(id: string, relay: StdinRelay): void;
   resize(name: string, height: number, width: number): Promise<void>;
+  changes(name: string): Promise<{ Path: string; Kind: number }[]>;
+  top(name: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
 }

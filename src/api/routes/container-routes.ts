@@ -121,6 +121,13 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
 
   app.get('/containers/:id/json', async (req: IdRequest) => containers.inspect(req.params.id));
 
+  app.get('/containers/:id/changes', async (req: IdRequest) => {
+    const changes = await containers.changes(req.params.id);
+    return changes.length > 0 ? changes : null;
+  });
+
+  app.get('/containers/:id/top', async (req: IdRequest) => containers.top(req.params.id, singleParam(req.query['ps_args']) ?? ''));
+
   app.get('/containers/:id/logs', async (req: IdRequest, reply: FastifyReply) => {
     const record = containers.get(req.params.id);
     const wantOut = boolParam(req.query['stdout']);
