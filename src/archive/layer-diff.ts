@@ -22,8 +22,11 @@ function typeOf(stat: Stats): EntryType | undefined {
   return undefined;
 }
 
-/** The layer tar for `upperDir`, as a stream of chunks. */
-export async function* layerDiff(upperDir: string, runner: CommandRunner): AsyncGenerator<Buffer> {
+/**
+ * The layer tar for `upperDir`, as a stream of chunks. `exclude` names paths (relative, without a
+ * leading slash) left out with what is under them: a container's mount points, for commit.
+ */
+export async function* layerDiff(upperDir: string, runner: CommandRunner, exclude: ReadonlySet<string> = new Set()): AsyncGenerator<Buffer> {
   const xattrs = await dumpXattrs(upperDir, runner);
   const seenInodes = new Map<number, string>();
 
@@ -51,6 +54,7 @@ export async function* layerDiff(upperDir: string, runner: CommandRunner): Async
     const names = (await readdir(join(upperDir, relative))).sort();
     for (const base of names) {
       const name = relative ? `${relative}/${base}` : base;
+      if (exclude.has(name)) continue;
       const path = join(upperDir, name);
       const stat = await lstat(path);
       const type = typeOf(stat);

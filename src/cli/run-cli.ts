@@ -1,6 +1,7 @@
 /** The berth CLI: global flags, the daemon address, then one command. */
 import { networkGroup, portCommand } from './commands/network/network.js';
 import { volumeGroup } from './commands/volume/volume.js';
+import { commitCommand, diffCommand, topCommand } from './commands/container/inspect-changes.js';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
 import type { Clock } from '../lib/clock.js';
@@ -46,7 +47,7 @@ const containerGroup: Command = {
   usage: 'berth container COMMAND',
   summary: 'Manage containers',
   flags: {},
-  subcommands: [attachCommand, createCommand, execCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
+  subcommands: [attachCommand, commitCommand, createCommand, diffCommand, execCommand, topCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
   run: async () => 0,
 };
 
@@ -55,6 +56,9 @@ const COMMANDS: Command[] = [
   networkGroup,
   portCommand,
   volumeGroup,
+  commitCommand,
+  diffCommand,
+  topCommand,
   createCommand,
   eventsCommand,
   execCommand,

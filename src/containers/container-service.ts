@@ -33,6 +33,9 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { Readable } from 'node:stream';
+import { layerDiff } from '../archive/layer-diff.js';
+import type { ContainerConfig } from '../oci/index.js';
 import { containerChanges, type Change } from './container-changes.js';
 import { parsePs } from './ps-output.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
@@ -572,11 +575,44 @@ export class ContainerService {
     return `/proc/${other.state.pid}/ns/net`;
   }
 
+  /** POST /commit: the container's diff as a new layer over its image (paused meanwhile unless asked not to). */
+  async commit(term: string, options: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string> {
+    const record = this.get(term);
+    const image = this.deps.images.inspect(record.imageId);
+    const imageConfig = (image.Config ?? {}) as unknown as ContainerConfig;
+    const env = new Map<string, string>();
+    for (const e of [...(imageConfig.Env ?? []), ...(record.config.Env ?? [])]) if (e.includes('=')) env.set(e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1));
+    const config: ContainerConfig = {
+      ...imageConfig,
+      ...(record.config.User ? { User: record.config.User } : {}),
+      ...(record.config.WorkingDir ? { WorkingDir: record.config.WorkingDir } : {}),
+      ...(record.config.Cmd ? { Cmd: record.config.Cmd } : {}),
+      ...(record.config.Entrypoint ? { Entrypoint: record.config.Entrypoint } : {}),
+      ...(record.config.StopSignal ? { StopSignal: record.config.StopSignal } : {}),
+      Env: [...env].map(([k, v]) => `${k}=${v}`),
+      Labels: { ...(imageConfig.Labels ?? {}), ...(record.config.Labels ?? {}) },
+      ExposedPorts: { ...(imageConfig.ExposedPorts ?? {}), ...(record.config.ExposedPorts ?? {}) },
+    };
+    const pause = options.pause && record.state.status === 'running';
+    if (pause) await this.setPaused(record.id, true);
+    try {
+      // Mount points are not the container's filesystem: the generated /etc files, volumes, tmpfs.
+      const excluded = new Set(this.mountPointsOf(record).map((p) => p.replace(/^\//, '')));
+      const layer = Readable.from(layerDiff(this.deps.snapshotter.upperDir(record.id), this.deps.runner, excluded));
+      return await this.deps.images.commitImage(record.imageId, layer, { ...options, config, createdBy: [record.path, ...record.args].join(' '), containerId: record.id });
+    } finally {
+      if (pause) await this.setPaused(record.id, false).catch(() => undefined);
+    }
+  }
+
   /** GET /containers/{id}/changes. */
   async changes(term: string): Promise<Change[]> {
     const record = this.get(term);
-    const mountPoints = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sbin/docker-init', ...(record.mounts ?? []).map((m) => m.Destination), ...Object.keys((record.hostConfig['Tmpfs'] as Record<string, string> | undefined) ?? {})];
-    return containerChanges(this.deps.snapshotter.upperDir(record.id), await this.deps.snapshotter.lowerDirs(record.id), mountPoints);
+    return containerChanges(this.deps.snapshotter.upperDir(record.id), await this.deps.snapshotter.lowerDirs(record.id), this.mountPointsOf(record));
+  }
+
+  private mountPointsOf(record: ContainerRecord): string[] {
+    return ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sbin/docker-init', ...(record.mounts ?? []).map((m) => m.Destination), ...Object.keys((record.hostConfig['Tmpfs'] as Record<string, string> | undefined) ?? {})];
   }
 
   /** GET /containers/{id}/top: the host's `ps` (with the caller's arguments), only the container's processes. */

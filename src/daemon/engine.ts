@@ -260,6 +260,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           dropStdin: (id, relay) => containerService.dropStdin(id, relay),
           resize: (name, height, width) => containerService.resize(name, height, width),
           changes: (name) => containerService.changes(name),
+          commit: (name, options) => containerService.commit(name, options),
           top: (name, psArgs) => containerService.top(name, psArgs),
         },
         execs,

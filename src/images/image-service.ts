@@ -14,7 +14,7 @@ import type { Clock } from '../lib/clock.js';
 import { Mutex } from '../lib/keyed-mutex.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import { detectCompression } from '../archive/compression.js';
-import { MediaTypes, ociLayerMediaType, parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../oci/index.js';
+import { MediaTypes, ociLayerMediaType, parseImageConfig, parseManifest, type Descriptor, type ContainerConfig, type ImageConfig, type ImageManifest, type Platform } from '../oci/index.js';
 import type { NewEvent } from '../events/index.js';
 import { ImageStore } from './image-store.js';
 import type { ImageRecord } from './image-record.js';
@@ -174,6 +174,42 @@ export class ImageService {
         const record = await this.register(Buffer.from(JSON.stringify(config)), [layerDescriptor], undefined);
         if (target) await this.setTag(target, record.id);
         this.deps.publish({ Type: 'image', Action: 'import', Actor: { ID: record.id, Attributes: target ? { name: familiarReference(target) } : {} } });
+        return record.id;
+      } catch (err) {
+        await this.collectGarbage();
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * `docker commit`: the parent image's layers plus `layer` (a container's diff, uncompressed), and a
+   * config that is the container's (Cmd, Env, ...) with `changes` applied over it.
+   */
+  async commitImage(parentId: Digest, layer: Readable, options: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; config: ContainerConfig; createdBy: string; containerId: string }): Promise<Digest> {
+    const target = this.targetReference(options.repo, options.tag);
+    return this.lock.run(async () => {
+      const parent = this.deps.store.get(parentId);
+      if (!parent) throw new NotFoundError(`No such image: ${parentId}`);
+      const parentConfig = this.config(parent.id);
+      try {
+        const blob = await this.deps.content.ingest(layer);
+        const chains = chainIds(parent.diffIds);
+        const info = await this.deps.snapshotter.applyLayer(chains[chains.length - 1], this.deps.content.readStream(blob.digest));
+        const created = this.nowIso();
+        const config: ImageConfig = {
+          ...parentConfig,
+          created,
+          ...(options.author ? { author: options.author } : {}),
+          config: applyChanges(options.config, options.changes),
+          rootfs: { type: 'layers', diff_ids: [...parent.diffIds, info.diffId] },
+          history: [...(parentConfig.history ?? []), { created, created_by: options.createdBy, ...(options.author ? { author: options.author } : {}), ...(options.comment ? { comment: options.comment } : {}) }],
+          ...(options.comment ? { comment: options.comment } : {}),
+        };
+        const layers: Descriptor[] = [...parent.layers, { mediaType: MediaTypes.ociLayer, digest: blob.digest, size: blob.size }];
+        const record = await this.register(Buffer.from(JSON.stringify(config)), layers, undefined);
+        if (target) await this.setTag(target, record.id);
+        this.deps.publish({ Type: 'container', Action: 'commit', Actor: { ID: options.containerId, Attributes: { comment: options.comment ?? '', imageID: record.id, ...(target ? { imageRef: familiarReference(target) } : {}) } } });
         return record.id;
       } catch (err) {
         await this.collectGarbage();

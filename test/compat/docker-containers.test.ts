@@ -334,3 +334,33 @@ describe('docker CLI diff and top on berthd', { skip: ready ? false : 'needs roo
     await run('rm', stopped);
   });
 });
+
+describe('docker CLI commit on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('docker commit makes an image of the container\'s changes that docker run runs', async () => {
+    const id = (await run('run', '-d', '-e', 'GREETING=hello', 'busybox', 'sh', '-c', 'echo made > /made.txt && rm /etc/group && touch /ready && exec sleep 300')).stdout.trim();
+    try {
+      for (let i = 0; i < 50 && (await run('exec', id, 'test', '-e', '/ready')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const committed = await run('commit', '-c', 'CMD ["cat", "/made.txt"]', '-m', 'a note', '-a', 'tester', id, 'committed:1');
+      assert.equal(committed.code, 0, committed.stderr);
+      assert.match(committed.stdout, /^sha256:[0-9a-f]{64}\n$/);
+      assert.equal((await run('run', '--rm', 'committed:1')).stdout, 'made\n');
+      assert.equal((await run('run', '--rm', 'committed:1', 'sh', '-c', 'echo $GREETING; ls /etc')).stdout, 'hello\nhostname\nhosts\npasswd\nresolv.conf\n');
+      const history = (await run('history', '--format', '{{.Comment}}', 'committed:1')).stdout;
+      assert.match(history, /^a note\n/);
+      assert.equal(JSON.parse((await run('inspect', id)).stdout)[0].State.Running, true, 'running again after the pause');
+    } finally {
+      await run('rm', '-f', id);
+    }
+  });
+});

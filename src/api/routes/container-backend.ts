@@ -26,5 +26,6 @@ export interface ContainerBackend {
   dropStdin(id: string, relay: StdinRelay): void;
   resize(name: string, height: number, width: number): Promise<void>;
   changes(name: string): Promise<{ Path: string; Kind: number }[]>;
+  commit(name: string, options: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string>;
   top(name: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
 }

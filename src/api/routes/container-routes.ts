@@ -121,6 +121,22 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
 
   app.get('/containers/:id/json', async (req: IdRequest) => containers.inspect(req.params.id));
 
+  app.post('/commit', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const container = singleParam(req.query['container']);
+    if (!container) throw new InvalidArgumentError('container is required');
+    const changes = req.query['changes'];
+    const pauseText = singleParam(req.query['pause']);
+    const id = await containers.commit(container, {
+      repo: singleParam(req.query['repo']) || undefined,
+      tag: singleParam(req.query['tag']) || undefined,
+      author: singleParam(req.query['author']) || undefined,
+      comment: singleParam(req.query['comment']) || undefined,
+      changes: (Array.isArray(changes) ? changes : changes ? [changes] : []).filter(Boolean),
+      pause: pauseText === undefined || pauseText === '' ? true : boolParam(pauseText),
+    });
+    return reply.code(201).send({ Id: id });
+  });
+
   app.get('/containers/:id/changes', async (req: IdRequest) => {
     const changes = await containers.changes(req.params.id);
     return changes.length > 0 ? changes : null;
