@@ -33,6 +33,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { layerDiff } from '../archive/layer-diff.js';
 import type { ContainerConfig } from '../oci/index.js';
@@ -106,6 +107,8 @@ export class ContainerService {
   /** Pending restarts (policy backoff) and the last wait of each container. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  /** Exports reading each container's mounted filesystem now. */
+  private readonly exportsInFlight = new Map<string, number>();
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
   private readonly restartsInFlight = new Map<string, Promise<void>>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
@@ -605,6 +608,53 @@ export class ContainerService {
     }
   }
 
+  /**
+   * GET /containers/{id}/export: the container's whole filesystem as one tar (GNU tar over the
+   * overlay mount; a stopped container's is mounted for the export and unmounted after). The mount
+   * points (/etc/hosts and co., volumes) show as the image has them, as in Docker's export.
+   */
+  async export(term: string): Promise<{ stream: NodeJS.ReadableStream; done: () => Promise<void> }> {
+    const record = this.get(term);
+    // Exports in flight hold the mount: the last one out unmounts it if the container is not running.
+    this.exportsInFlight.set(record.id, (this.exportsInFlight.get(record.id) ?? 0) + 1);
+    await this.mountRootfs(record);
+    const child = spawn('tar', ['--numeric-owner', '--xattrs', '-C', this.rootfs(record.id), '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let finished: Promise<void> | undefined;
+    const done = () => (finished ??= finish());
+    const finish = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('close', r)));
+      const left = (this.exportsInFlight.get(record.id) ?? 1) - 1;
+      if (left > 0) {
+        this.exportsInFlight.set(record.id, left);
+        return;
+      }
+      this.exportsInFlight.delete(record.id);
+      const now = this.deps.store.all().find((r) => r.id === record.id)?.state.status;
+      if (now !== 'running' && now !== 'paused' && now !== 'restarting') await this.unmountRootfs(record.id).catch(() => undefined);
+    };
+    this.deps.publish({ Type: 'container', Action: 'export', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+    return { stream: child.stdout!, done };
+  }
+
+  /** POST /containers/prune: every stopped container (with the filters' until and label). */
+  async prune(filters: { until?: number; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const record of this.deps.store.all()) {
+      if (record.state.status !== 'exited' && record.state.status !== 'created' && record.state.status !== 'dead') continue;
+      if (filters.until !== undefined && Date.parse(record.created) / 1000 >= filters.until) continue;
+      const labels = record.config.Labels ?? {};
+      if (!filters.labels.every((l) => (l.startsWith('!') ? !matchesLabelFilter(labels, l.slice(1)) : matchesLabelFilter(labels, l)))) continue;
+      const size = await directorySize(this.deps.snapshotter.upperDir(record.id));
+      await this.remove(record.id, { force: false }).then(() => {
+        deleted.push(record.id);
+        reclaimed += size;
+      }, () => undefined);
+    }
+    return { deleted, reclaimed };
+  }
+
   /** GET /containers/{id}/changes. */
   async changes(term: string): Promise<Change[]> {
     const record = this.get(term);
@@ -878,4 +928,18 @@ export class ContainerService {
       }
     }
   }
+}
+
+function matchesLabelFilter(labels: Record<string, string>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  return eq === -1 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+/** Bytes of the regular files under `dir` (what removing it gives back). */
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (entry.isFile()) total += await stat(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).then((s) => s.size, () => 0);
+  }
+  return total;
 }

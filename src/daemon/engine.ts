@@ -260,6 +260,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           dropStdin: (id, relay) => containerService.dropStdin(id, relay),
           resize: (name, height, width) => containerService.resize(name, height, width),
           changes: (name) => containerService.changes(name),
+          export: (name) => containerService.export(name),
+          prune: (filters) => containerService.prune(filters),
           commit: (name, options) => containerService.commit(name, options),
           top: (name, psArgs) => containerService.top(name, psArgs),
         },

@@ -364,3 +364,39 @@ describe('docker CLI commit on berthd', { skip: ready ? false : 'needs root, the
     }
   });
 });
+
+describe('docker CLI export and container prune on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('docker export | tar t lists the filesystem (stopped or running), and leaves nothing mounted', async () => {
+    const stopped = (await run('create', '--name', 'exp', 'busybox', 'true')).stdout.trim();
+    const tarFile = join(daemon.root, 'exp.tar');
+    assert.equal((await run('export', '-o', tarFile, 'exp')).code, 0);
+    const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout;
+    assert.match(listing, /^\.\/bin\/busybox$/m);
+    assert.match(listing, /^\.\/etc\/passwd$/m);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!spawnSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).stdout.includes(stopped), 'unmounted after the export');
+    const running = (await run('run', '-d', 'busybox', 'sh', '-c', 'echo r > /written && exec sleep 300')).stdout.trim();
+    for (let i = 0; i < 50 && (await run('exec', running, 'test', '-e', '/written')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await run('export', '-o', tarFile, running)).code, 0);
+    assert.match(spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout, /^\.\/written$/m);
+    await run('rm', '-f', running);
+    // prune: the stopped one goes, the running one would stay.
+    const kept = (await run('run', '-d', 'busybox', 'sleep', '300')).stdout.trim();
+    const pruned = await run('container', 'prune', '-f');
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${stopped}\\n`));
+    assert.equal((await run('ps', '-aq', '--no-trunc')).stdout.trim(), kept);
+    await run('rm', '-f', kept);
+  });
+});

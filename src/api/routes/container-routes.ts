@@ -137,6 +137,25 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return reply.code(201).send({ Id: id });
   });
 
+  app.get('/containers/:id/export', async (req: IdRequest, reply: FastifyReply) => {
+    const exported = await containers.export(req.params.id);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    res.on('close', () => void exported.done());
+    exported.stream.pipe(res);
+    exported.stream.on('end', () => void exported.done());
+  });
+
+  app.post('/containers/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+    const filters = filtersParam(req.query['filters'], ['until', 'label', 'label!']);
+    const until = filters.get('until')?.[0];
+    const untilSeconds = until === undefined ? undefined : /^\d+(\.\d+)?$/.test(until) ? Number(until) : Date.parse(until) / 1000;
+    if (untilSeconds !== undefined && !Number.isFinite(untilSeconds)) throw new InvalidArgumentError(`invalid filter 'until=${until}'`);
+    const result = await containers.prune({ until: untilSeconds, labels: [...(filters.get('label') ?? []), ...(filters.get('label!') ?? []).map((l) => `!${l}`)] });
+    return { ContainersDeleted: result.deleted, SpaceReclaimed: result.reclaimed };
+  });
+
   app.get('/containers/:id/changes', async (req: IdRequest) => {
     const changes = await containers.changes(req.params.id);
     return changes.length > 0 ? changes : null;
