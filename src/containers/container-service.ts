@@ -33,6 +33,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { layerDiff } from '../archive/layer-diff.js';
@@ -70,6 +71,7 @@ export interface ContainerServiceDeps {
   network: ContainerNetworking;
   hostHostname: string;
   volumes: ContainerVolumes;
+  stats: ContainerStatsReader;
 }
 
 /** What containers need of volumes (implemented by VolumeService). */
@@ -107,6 +109,8 @@ export class ContainerService {
   /** Pending restarts (policy backoff) and the last wait of each container. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  /** The last stats sample of each container (the next one's precpu_stats). */
+  private readonly statsSamples = new Map<string, StatsSample>();
   /** Exports reading each container's mounted filesystem now. */
   private readonly exportsInFlight = new Map<string, number>();
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
@@ -653,6 +657,36 @@ export class ContainerService {
       }, () => undefined);
     }
     return { deleted, reclaimed };
+  }
+
+  /**
+   * One stats document (GET /containers/{id}/stats). precpu_stats comes from the previous sample
+   * of this container; without one (or one older than 10 s), a second sample is taken 100 ms on.
+   */
+  async stats(term: string): Promise<Record<string, unknown>> {
+    const record = this.get(term);
+    const base = { name: `/${record.name}`, id: record.id, num_procs: 0, storage_stats: {}, blkio_stats: { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null } };
+    if (record.state.status !== 'running' && record.state.status !== 'paused') {
+      return { ...base, read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, cpu_stats: cpuStats(undefined), precpu_stats: cpuStats(undefined), memory_stats: {} };
+    }
+    const cgroupPath = `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`;
+    let previous = this.statsSamples.get(record.id);
+    if (!previous || Date.now() - Date.parse(previous.read) > 10_000) {
+      previous = await this.deps.stats.sample(cgroupPath);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const current = await this.deps.stats.sample(cgroupPath);
+    this.statsSamples.set(record.id, current);
+    return {
+      ...base,
+      read: current.read,
+      preread: previous.read,
+      pids_stats: await this.deps.stats.pids(cgroupPath),
+      cpu_stats: cpuStats(current),
+      precpu_stats: cpuStats(previous),
+      memory_stats: await this.deps.stats.memory(cgroupPath),
+      networks: await networkStats(record.state.pid),
+    };
   }
 
   /** GET /containers/{id}/changes. */

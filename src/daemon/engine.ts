@@ -27,6 +27,7 @@ import { toNetworkJson } from '../network/network-json.js';
 import { VolumeService } from '../volumes/volume-service.js';
 import { volumeJson } from '../volumes/volume-json.js';
 import { mountsJson } from '../containers/container-mounts.js';
+import { ContainerStatsReader } from '../containers/container-stats.js';
 import { networkModeOf } from '../containers/network-mode.js';
 import { hostname } from 'node:os';
 import type { NetworkView } from '../containers/network-settings.js';
@@ -155,6 +156,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       network,
       hostHostname: hostname(),
       volumes,
+      stats: new ContainerStatsReader('/sys/fs/cgroup', host.cgroupMode === 'unified'),
     });
     await images.start();
     await containers.restore();
@@ -260,6 +262,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           dropStdin: (id, relay) => containerService.dropStdin(id, relay),
           resize: (name, height, width) => containerService.resize(name, height, width),
           changes: (name) => containerService.changes(name),
+          stats: (name) => containerService.stats(name),
           export: (name) => containerService.export(name),
           prune: (filters) => containerService.prune(filters),
           commit: (name, options) => containerService.commit(name, options),

@@ -400,3 +400,36 @@ describe('docker CLI export and container prune on berthd', { skip: ready ? fals
     await run('rm', '-f', kept);
   });
 });
+
+describe('docker CLI stats on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('docker stats --no-stream shows the CPU of a busy container and its memory limit; stream=false answers at once', async () => {
+    const busy = (await run('run', '-d', '-m', '64m', 'busybox', 'sh', '-c', 'while true; do :; done')).stdout.trim();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const r = await run('stats', '--no-stream', '--format', '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', busy);
+      assert.equal(r.code, 0, r.stderr);
+      const m = /^([\d.]+)% ([\d.]+)([KMG]i?B) \/ 64MiB 1\n$/.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.ok(Number(m[1]) > 20, `a busy loop uses CPU: ${m[1]}%`);
+      const started = Date.now();
+      const once = await daemon.request('GET', `/containers/${busy}/stats?stream=false`);
+      assert.ok(Date.now() - started < 500, 'stream=false does not wait for a second sample when it has one');
+      const doc = JSON.parse(once.body) as { cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number }; precpu_stats: { cpu_usage: { total_usage: number } }; memory_stats: { limit: number } };
+      assert.ok(doc.cpu_stats.cpu_usage.total_usage > doc.precpu_stats.cpu_usage.total_usage);
+      assert.equal(doc.memory_stats.limit, 64 * 1024 * 1024);
+    } finally {
+      await run('rm', '-f', busy);
+    }
+  });
+});

@@ -26,6 +26,7 @@ export interface ContainerBackend {
   dropStdin(id: string, relay: StdinRelay): void;
   resize(name: string, height: number, width: number): Promise<void>;
   changes(name: string): Promise<{ Path: string; Kind: number }[]>;
+  stats(name: string): Promise<Record<string, unknown>>;
   export(name: string): Promise<{ stream: NodeJS.ReadableStream; done: () => Promise<void> }>;
   prune(filters: { until?: number; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }>;
   commit(name: string, options: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string>;

@@ -156,6 +156,30 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return { ContainersDeleted: result.deleted, SpaceReclaimed: result.reclaimed };
   });
 
+  app.get('/containers/:id/stats', async (req: IdRequest, reply: FastifyReply) => {
+    const stream = req.query['stream'] === undefined ? true : boolParam(req.query['stream']);
+    const oneShot = boolParam(req.query['one-shot']);
+    const first = await containers.stats(req.params.id);
+    if (!stream || oneShot) return first;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    let open = true;
+    res.on('close', () => (open = false));
+    res.write(`${JSON.stringify(first)}\n`);
+    // One document a second, as Docker, until the client goes or the container is removed.
+    while (open) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!open) break;
+      try {
+        res.write(`${JSON.stringify(await containers.stats(req.params.id))}\n`);
+      } catch {
+        break;
+      }
+    }
+    res.end();
+  });
+
   app.get('/containers/:id/changes', async (req: IdRequest) => {
     const changes = await containers.changes(req.params.id);
     return changes.length > 0 ? changes : null;
