@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
-import { docker, dockerCliAvailable } from '../helpers/cli.js';
+import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
 import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc');
@@ -428,6 +428,8 @@ describe('docker CLI stats on berthd', { skip: ready ? false : 'needs root, the 
       const doc = JSON.parse(once.body) as { cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number }; precpu_stats: { cpu_usage: { total_usage: number } }; memory_stats: { limit: number } };
       assert.ok(doc.cpu_stats.cpu_usage.total_usage > doc.precpu_stats.cpu_usage.total_usage);
       assert.equal(doc.memory_stats.limit, 64 * 1024 * 1024);
+      const mine = await berth(daemon.host, ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', busy]);
+      assert.match(mine.stdout, /^\S+ [\d.]+[KMG]i?B \/ 64MiB\n$/, mine.stderr);
     } finally {
       await run('rm', '-f', busy);
     }
