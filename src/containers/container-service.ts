@@ -689,6 +689,37 @@ export class ContainerService {
     };
   }
 
+  /**
+   * POST /containers/{id}/update: new limits (memory, swap, CPUs, shares, cpuset, pids) and restart
+   * policy, kept in the record and applied to a running container with `runc update`.
+   */
+  async update(term: string, changes: Record<string, unknown>): Promise<string[]> {
+    const record = this.get(term);
+    const allowed = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'RestartPolicy', 'BlkioWeight'];
+    const unsupported = Object.keys(changes).filter((k) => !allowed.includes(k) && isSetValue(changes[k]));
+    if (unsupported.length > 0) throw new InvalidArgumentError(`not supported by berth yet: updating ${unsupported.join(', ')}`);
+    const updated: HostConfigInput = { ...record.hostConfig };
+    for (const key of allowed) if (changes[key] !== undefined && changes[key] !== null && !(typeof changes[key] === 'number' && changes[key] === 0 && key !== 'PidsLimit')) updated[key] = changes[key];
+    if (changes['RestartPolicy'] !== undefined) checkRestartPolicy(changes['RestartPolicy'] as RestartPolicy, record.hostConfig.AutoRemove === true);
+    const memory = typeof updated['Memory'] === 'number' ? (updated['Memory'] as number) : 0;
+    const swap = typeof updated['MemorySwap'] === 'number' ? (updated['MemorySwap'] as number) : 0;
+    if (memory > 0 && swap > 0 && swap < memory) throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
+    if (record.state.status === 'running' || record.state.status === 'paused') {
+      const r = resourcesOf(updated);
+      const resources = {
+        ...(r.memoryBytes ? { memory: { limit: r.memoryBytes, ...(r.memorySwapBytes ? { swap: r.memorySwapBytes } : {}) } } : {}),
+        ...(r.cpuQuota || r.cpuShares || r.cpusetCpus ? { cpu: { ...(r.cpuQuota ? { quota: r.cpuQuota, period: r.cpuPeriod ?? 100_000 } : {}), ...(r.cpuShares ? { shares: r.cpuShares } : {}), ...(r.cpusetCpus ? { cpus: r.cpusetCpus } : {}) } } : {}),
+        ...(r.pidsLimit ? { pids: { limit: r.pidsLimit } } : {}),
+      };
+      const result = await this.deps.runner.run(this.runtimePath(record), ['update', '--resources', '-', record.id], { input: JSON.stringify(resources) });
+      if (result.exitCode !== 0) throw new InternalError(`Cannot update container ${record.id}: ${result.stderr.trim()}`);
+    }
+    record.hostConfig = updated;
+    await this.deps.store.save(record);
+    this.deps.publish({ Type: 'container', Action: 'update', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+    return [];
+  }
+
   /** GET /containers/{id}/changes. */
   async changes(term: string): Promise<Change[]> {
     const record = this.get(term);
@@ -976,4 +1007,11 @@ async function directorySize(dir: string): Promise<number> {
     if (entry.isFile()) total += await stat(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).then((s) => s.size, () => 0);
   }
   return total;
+}
+
+function isSetValue(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
 }

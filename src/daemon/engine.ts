@@ -263,6 +263,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           resize: (name, height, width) => containerService.resize(name, height, width),
           changes: (name) => containerService.changes(name),
           stats: (name) => containerService.stats(name),
+          update: (name, changes) => containerService.update(name, changes),
           export: (name) => containerService.export(name),
           prune: (filters) => containerService.prune(filters),
           commit: (name, options) => containerService.commit(name, options),

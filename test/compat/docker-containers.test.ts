@@ -430,6 +430,11 @@ describe('docker CLI stats on berthd', { skip: ready ? false : 'needs root, the 
       assert.equal(doc.memory_stats.limit, 64 * 1024 * 1024);
       const mine = await berth(daemon.host, ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', busy]);
       assert.match(mine.stdout, /^\S+ [\d.]+[KMG]i?B \/ 64MiB\n$/, mine.stderr);
+      // docker update on the running container: the new limit shows in stats and inspect.
+      const updated = await run('update', '--memory', '128m', '--memory-swap', '256m', '--restart', 'unless-stopped', busy);
+      assert.equal(updated.code, 0, updated.stderr);
+      assert.match((await run('stats', '--no-stream', '--format', '{{.MemUsage}}', busy)).stdout, / \/ 128MiB\n$/);
+      assert.equal((await run('inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}', busy)).stdout, '134217728 unless-stopped\n');
     } finally {
       await run('rm', '-f', busy);
     }

@@ -180,6 +180,12 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     res.end();
   });
 
+  app.post('/containers/:id/update', async (req: IdRequest) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('a JSON object body is required');
+    return { Warnings: await containers.update(req.params.id, body) };
+  });
+
   app.get('/containers/:id/changes', async (req: IdRequest) => {
     const changes = await containers.changes(req.params.id);
     return changes.length > 0 ? changes : null;

@@ -1,5 +1,6 @@
-/** `berth stats`: docker's table (CPU %, memory, network, block I/O, pids), live or `--no-stream`. */
+/** `berth stats` (docker's table (CPU %, memory, network, block I/O, pids), live or `--no-stream`) and `berth update`. */
 import { defineCommand, type CliContext } from '../../command.js';
+import { CliError } from '../../cli-errors.js';
 import { formatItems } from '../../format/formatter.js';
 import { humanSize } from '../../../lib/human-units.js';
 
@@ -91,5 +92,49 @@ export const statsCommand = defineCommand({
       ctx.stdout.write(`\x1b[2J\x1b[H${table}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+  },
+});
+
+export const updateCommand = defineCommand({
+  name: 'update',
+  usage: 'berth update [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Update configuration of one or more containers',
+  flags: {
+    memory: { type: 'string', short: 'm', usage: 'Memory limit' },
+    'memory-swap': { type: 'string', usage: "Swap limit equal to memory plus swap: -1 to enable unlimited swap" },
+    cpus: { type: 'string', usage: 'Number of CPUs' },
+    'cpu-shares': { type: 'int', short: 'c', usage: 'CPU shares (relative weight)' },
+    'cpuset-cpus': { type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
+    'pids-limit': { type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
+    restart: { type: 'string', usage: 'Restart policy to apply when a container exits' },
+  } as const,
+  async run({ flags, positionals }, ctx) {
+    if (positionals.length === 0) throw new CliError(`"berth update" requires at least 1 argument.\nSee 'berth update --help'.`, 1);
+    const bytes = (text: string) => {
+      if (text === '-1') return -1;
+      const m = /^(\d+(?:\.\d+)?)([bkmg]?)b?$/i.exec(text.trim());
+      if (!m) throw new CliError(`invalid argument "${text}": invalid size: '${text}'`, 125);
+      return Math.round(Number(m[1]) * { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g']);
+    };
+    const body: Record<string, unknown> = {
+      ...(flags.memory ? { Memory: bytes(flags.memory) } : {}),
+      ...(flags['memory-swap'] ? { MemorySwap: bytes(flags['memory-swap']) } : {}),
+      ...(flags.cpus ? { NanoCpus: Math.round(Number(flags.cpus) * 1e9) } : {}),
+      ...(flags['cpu-shares'] ? { CpuShares: flags['cpu-shares'] } : {}),
+      ...(flags['cpuset-cpus'] ? { CpusetCpus: flags['cpuset-cpus'] } : {}),
+      ...(flags['pids-limit'] ? { PidsLimit: flags['pids-limit'] } : {}),
+      ...(flags.restart ? { RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) } } : {}),
+    };
+    let failed = false;
+    for (const name of positionals) {
+      try {
+        await ctx.client().json('POST', `/containers/${encodeURIComponent(name)}/update`, { body });
+        ctx.stdout.write(`${name}\n`);
+      } catch (err) {
+        failed = true;
+        ctx.stderr.write(`${(err as Error).message}\n`);
+      }
+    }
+    return failed ? 1 : 0;
   },
 });
