@@ -7,8 +7,10 @@ import { humanDuration } from '../lib/human-units.js';
 function statusText(record: ContainerRecord, nowMs: number): string {
   const s = record.state;
   switch (s.status) {
-    case 'running':
-      return `Up ${humanDuration(nowMs - Date.parse(s.startedAt))}`;
+    case 'running': {
+      const health = s.health ? (s.health.Status === 'starting' ? ' (health: starting)' : ` (${s.health.Status})`) : '';
+      return `Up ${humanDuration(nowMs - Date.parse(s.startedAt))}${health}`;
+    }
     case 'exited':
       return `Exited (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
     case 'created':
@@ -39,6 +41,7 @@ export function toContainerInspect(record: ContainerRecord, extra: { logPath: st
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: s.health } : {}),
     },
     Image: record.imageId,
     ResolvConfPath: '',

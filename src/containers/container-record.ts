@@ -1,6 +1,8 @@
 /** What berth keeps about one container (config.v2.json), in Docker's vocabulary. */
 import type { Digest } from '../content/digest.js';
 import type { MountRecord } from './container-mounts.js';
+import type { HealthState } from './health-check.js';
+import type { HealthConfig } from '../oci/index.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -12,6 +14,8 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   oomKilled: boolean;
+  /** Health check state while a container with a HEALTHCHECK runs (and its last value after). */
+  health?: HealthState;
 }
 
 /** The create request's Config part, as the API sends it (fields berth uses). */
@@ -35,6 +39,7 @@ export interface ContainerConfigInput {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number | null;
+  Healthcheck?: HealthConfig | null;
 }
 
 /** NetworkingConfig.EndpointsConfig's value for one network (fields berth uses). */

@@ -33,6 +33,8 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
+import { effectiveHealthcheck, HealthMonitor } from './health-check.js';
+import type { HealthConfig } from '../oci/index.js';
 import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
@@ -109,6 +111,8 @@ export class ContainerService {
   /** Pending restarts (policy backoff) and the last wait of each container. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  /** Running health checks, per container. */
+  private readonly healthMonitors = new Map<string, HealthMonitor>();
   /** The last stats sample of each container (the next one's precpu_stats). */
   private readonly statsSamples = new Map<string, StatsSample>();
   /** Exports reading each container's mounted filesystem now. */
@@ -435,6 +439,7 @@ export class ContainerService {
     for (const m of record.mounts ?? []) if (m.Type === 'volume') this.deps.publish({ Type: 'volume', Action: 'mount', Actor: { ID: m.Name!, Attributes: { container: record.id, destination: m.Destination, driver: 'local', 'read/write': String(m.RW) } } });
     this.deps.publish({ Type: 'container', Action: 'start', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     this.watchExit(record.id);
+    this.startHealthCheck(record);
   }
 
   /**
@@ -774,6 +779,8 @@ export class ContainerService {
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.network.disconnect(id).catch(() => undefined);
     await this.unmountRootfs(id).catch(() => undefined);
+    this.healthMonitors.get(id)?.stop();
+    this.healthMonitors.delete(id);
     // Decided before the state changes, so a stop never sees an "exited" that is about to restart.
     const policy = record.hostConfig['RestartPolicy'] as RestartPolicy | undefined;
     const restart = shouldRestart(policy, { code, manuallyStopped: record.manuallyStopped === true, restartCount: record.restartCount });
@@ -799,6 +806,36 @@ export class ContainerService {
     }
     this.restartDelays.delete(id);
     if (record.hostConfig.AutoRemove) await this.remove(id, { force: true }).catch(() => undefined);
+  }
+
+  /** Starts the container's health check when it has one (image HEALTHCHECK or --health-cmd). */
+  private startHealthCheck(record: ContainerRecord): void {
+    this.healthMonitors.get(record.id)?.stop();
+    this.healthMonitors.delete(record.id);
+    let imageHealth: HealthConfig | undefined;
+    try {
+      imageHealth = (this.deps.images.inspect(record.imageId).Config as { Healthcheck?: HealthConfig } | undefined)?.Healthcheck;
+    } catch {
+      imageHealth = undefined;
+    }
+    const config = effectiveHealthcheck(imageHealth, record.config.Healthcheck ?? undefined);
+    if (!config) return;
+    const monitor = new HealthMonitor(config, {
+      exec: async (command, timeoutMs) => {
+        const result = await this.deps.runner.run(this.runtimePath(record), ['exec', record.id, ...command], { timeoutMs });
+        return { exitCode: result.exitCode ?? -1, output: `${result.stdout}${result.stderr}` };
+      },
+      report: async (state, changed) => {
+        const current = this.deps.store.all().find((r) => r.id === record.id);
+        if (!current) return;
+        current.state = { ...current.state, health: state };
+        await this.deps.store.save(current);
+        if (changed) this.deps.publish({ Type: 'container', Action: `health_status: ${state.Status}`, Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+      },
+    }, () => this.now());
+    record.state = { ...record.state, health: monitor.state };
+    this.healthMonitors.set(record.id, monitor);
+    monitor.start();
   }
 
   /** Shows the container as restarting, and starts it again after the backoff. */
@@ -986,6 +1023,7 @@ export class ContainerService {
       const state = await this.deps.monitor.state(record.id, this.runtimePath(record));
       if (state && (state.status === 'running' || state.status === 'created')) {
         this.watchExit(record.id);
+        this.startHealthCheck(record);
       } else {
         record.state = { ...record.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor exited without recording an exit code', finishedAt: this.now() };
         await this.deps.store.save(record);

@@ -440,3 +440,45 @@ describe('docker CLI stats on berthd', { skip: ready ? false : 'needs root, the 
     }
   });
 });
+
+describe('docker CLI health checks on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBerthd();
+    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
+    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    assert.equal((await run('import', '-c', 'HEALTHCHECK --interval=300ms CMD test -e /ok', rootfs, 'checked')).code, 0);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('a passing check reaches healthy and a failing one unhealthy, in inspect, ps, its filter and events', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    assert.equal((await run('run', '-d', '--name', 'good', '--health-cmd', 'true', '--health-interval', '200ms', 'busybox', 'sleep', '300')).code, 0);
+    assert.equal((await run('run', '-d', '--name', 'bad', '--health-cmd', 'exit 3', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sleep', '300')).code, 0);
+    // From the image's HEALTHCHECK: unhealthy until the file appears.
+    assert.equal((await run('run', '-d', '--name', 'fromimage', 'checked', 'sleep', '300')).code, 0);
+    try {
+      const status = async (name: string) => (await run('inspect', '-f', '{{.State.Health.Status}}', name)).stdout.trim();
+      for (let i = 0; i < 50 && ((await status('good')) !== 'healthy' || (await status('bad')) !== 'unhealthy'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await status('good'), 'healthy');
+      assert.equal(await status('bad'), 'unhealthy');
+      const bad = JSON.parse((await run('inspect', 'bad')).stdout)[0] as { State: { Running: boolean; Health: { FailingStreak: number; Log: { ExitCode: number }[] } } };
+      assert.ok(bad.State.Health.FailingStreak >= 2);
+      assert.equal(bad.State.Health.Log.at(-1)!.ExitCode, 3);
+      assert.equal(bad.State.Running, true, 'unhealthy alone restarts nothing');
+      assert.match((await run('ps', '--format', '{{.Names}} {{.Status}}')).stdout, /^good Up .* \(healthy\)$/m);
+      assert.equal((await run('ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}')).stdout.includes('bad'), true);
+      assert.equal((await run('exec', 'fromimage', 'touch', '/ok')).code, 0);
+      for (let i = 0; i < 50 && (await status('fromimage')) !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await status('fromimage'), 'healthy');
+      const events = await run('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=health_status', '--format', '{{.Action}} {{.Actor.Attributes.name}}');
+      assert.match(events.stdout, /^health_status: healthy good$/m);
+      assert.match(events.stdout, /^health_status: unhealthy bad$/m);
+    } finally {
+      await run('rm', '-f', 'good', 'bad', 'fromimage');
+    }
+  });
+});

@@ -113,6 +113,11 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     if (exited) records = records.filter((r) => r.state.status === 'exited' && exited.includes(String(r.state.exitCode)));
     const labels = filters.get('label');
     if (labels) records = records.filter((r) => labels.every((l) => { const [k, v] = l.split('='); const have = r.config.Labels ?? {}; return v === undefined ? k! in have : have[k!] === v; }));
+    const health = filters.get('health');
+    if (health) {
+      for (const h of health) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
+      records = records.filter((r) => health.includes(r.state.health?.Status ?? 'none'));
+    }
     const ancestors = filters.get('ancestor');
     if (ancestors) records = records.filter((r) => ancestors.some((a) => r.imageName === a || r.imageId === a || r.imageId.replace('sha256:', '').startsWith(a)));
     if (limit > 0) records = records.slice(0, limit);

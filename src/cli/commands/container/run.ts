@@ -39,6 +39,13 @@ export const createFlags = {
   mount: { type: 'strings', usage: 'Attach a filesystem mount to the container' },
   device: { type: 'strings', usage: 'Add a host device to the container' },
   'log-driver': { type: 'string', usage: 'Logging driver for the container' },
+  'health-cmd': { type: 'string', usage: 'Command to run to check health' },
+  'health-interval': { type: 'string', usage: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  'health-timeout': { type: 'string', usage: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
+  'health-retries': { type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
+  'health-start-period': { type: 'string', usage: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  'health-start-interval': { type: 'string', usage: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
+  'no-healthcheck': { type: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
   'log-opt': { type: 'strings', usage: 'Log driver options' },
   'mac-address': { type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   'volumes-from': { type: 'strings', usage: 'Mount volumes from the specified container(s)' },
@@ -91,6 +98,7 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
     Entrypoint: flags.entrypoint ? [flags.entrypoint] : null,
     Labels: Object.fromEntries(flags.label.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')])),
     ...(flags['stop-signal'] ? { StopSignal: flags['stop-signal'] } : {}),
+    ...healthcheckOf(flags),
     ...(flags['stop-timeout'] ? { StopTimeout: flags['stop-timeout'] } : {}),
     NetworkingConfig: {
       EndpointsConfig: {
@@ -134,6 +142,38 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       Init: flags.init || null,
       Tmpfs: Object.fromEntries(flags.tmpfs.map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')])),
       Ulimits: flags.ulimit.map(parseUlimit),
+    },
+  };
+}
+
+/** Go durations as docker's health flags take them ("1m30s", "500ms"), in nanoseconds. */
+function durationNs(text: string, flag: string): number {
+  if (text === '' || text === '0') return 0;
+  const units: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  const rest = text.replace(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/g, (_, n: string, unit: string) => {
+    total += Number(n) * units[unit]!;
+    return '';
+  });
+  if (rest !== '') throw new CliError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`, 125);
+  return Math.round(total);
+}
+
+function healthcheckOf(flags: CreateFlags): { Healthcheck?: Record<string, unknown> } {
+  if (flags['no-healthcheck']) {
+    if (flags['health-cmd']) throw new CliError('--no-healthcheck conflicts with --health-* options', 125);
+    return { Healthcheck: { Test: ['NONE'] } };
+  }
+  const any = flags['health-cmd'] || flags['health-interval'] || flags['health-timeout'] || flags['health-retries'] || flags['health-start-period'] || flags['health-start-interval'];
+  if (!any) return {};
+  return {
+    Healthcheck: {
+      ...(flags['health-cmd'] ? { Test: ['CMD-SHELL', flags['health-cmd']] } : {}),
+      Interval: durationNs(flags['health-interval'], 'health-interval'),
+      Timeout: durationNs(flags['health-timeout'], 'health-timeout'),
+      StartPeriod: durationNs(flags['health-start-period'], 'health-start-period'),
+      StartInterval: durationNs(flags['health-start-interval'], 'health-start-interval'),
+      Retries: flags['health-retries'],
     },
   };
 }
