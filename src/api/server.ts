@@ -113,7 +113,7 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   if (backends.networks) registerNetworkRoutes(app, backends.networks);
   if (backends.volumes) registerVolumeRoutes(app, backends.volumes);
   if (backends.execs) registerExecRoutes(app, hijack, backends.execs);
-  if (backends.images) registerImageRoutes(app, backends.images, backends.distribution, backends.volumes);
+  if (backends.images) registerImageRoutes(app, backends.images, backends.distribution, backends.volumes, backends.containers ? () => backends.containers!.diskUsage() : undefined);
   options.register?.(app, hijack);
   await app.ready();
   const requestHandler = handler;

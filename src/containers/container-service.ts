@@ -646,6 +646,11 @@ export class ContainerService {
     return { stream: child.stdout!, done };
   }
 
+  /** Bytes in each container's writable layer (for /system/df and `ps -s`). */
+  async writableSize(id: string): Promise<number> {
+    return directorySize(this.deps.snapshotter.upperDir(id));
+  }
+
   /** POST /containers/prune: every stopped container (with the filters' until and label). */
   async prune(filters: { until?: number; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }> {
     const deleted: string[] = [];

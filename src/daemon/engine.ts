@@ -263,6 +263,18 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           resize: (name, height, width) => containerService.resize(name, height, width),
           changes: (name) => containerService.changes(name),
           stats: (name) => containerService.stats(name),
+          diskUsage: async () =>
+            Promise.all(containerService.list().map(async (record) => ({
+              ...toContainerSummary(record, deps.clock.nowMs(), { mounts: mountsJson(record.mounts ?? []), network: networkViewOf(record), imageExposed: imageExposedOf(record) }),
+              SizeRw: await containerService.writableSize(record.id),
+              SizeRootFs: (() => {
+                try {
+                  return (images.inspect(record.imageId).Size as number | undefined) ?? 0;
+                } catch {
+                  return 0; // its image is gone
+                }
+              })(),
+            }))),
           update: (name, changes) => containerService.update(name, changes),
           export: (name) => containerService.export(name),
           prune: (filters) => containerService.prune(filters),

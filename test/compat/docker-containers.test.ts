@@ -393,6 +393,8 @@ describe('docker CLI export and container prune on berthd', { skip: ready ? fals
     await run('rm', '-f', running);
     // prune: the stopped one goes, the running one would stay.
     const kept = (await run('run', '-d', 'busybox', 'sleep', '300')).stdout.trim();
+    const df = await run('system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}}');
+    assert.match(df.stdout, /^Containers 2 1$/m, df.stdout + df.stderr);
     const pruned = await run('container', 'prune', '-f');
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${stopped}\\n`));

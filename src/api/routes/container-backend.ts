@@ -27,6 +27,8 @@ export interface ContainerBackend {
   resize(name: string, height: number, width: number): Promise<void>;
   changes(name: string): Promise<{ Path: string; Kind: number }[]>;
   stats(name: string): Promise<Record<string, unknown>>;
+  /** /system/df's Containers: each container's summary with SizeRw (its writable layer). */
+  diskUsage(): Promise<Record<string, unknown>[]>;
   update(name: string, changes: Record<string, unknown>): Promise<string[]>;
   export(name: string): Promise<{ stream: NodeJS.ReadableStream; done: () => Promise<void> }>;
   prune(filters: { until?: number; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }>;
