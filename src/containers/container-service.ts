@@ -3,6 +3,7 @@
  * running when berthd stops), with the rootfs an overlay snapshot of the image. berthd learns of an
  * exit from conmon's exit file, and re-adopts running containers when it starts.
  */
+import { matchesLabel } from '../lib/label-filter.js';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +25,7 @@ import type { ContainerConfigInput, ContainerRecord, EndpointSettingsInput, Host
 import { generateName, normalizeName } from './container-names.js';
 import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
-import { checkSupported } from './supported-options.js';
+import { checkSupported, isSet } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
 import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
@@ -659,7 +660,7 @@ export class ContainerService {
       if (record.state.status !== 'exited' && record.state.status !== 'created' && record.state.status !== 'dead') continue;
       if (filters.until !== undefined && Date.parse(record.created) / 1000 >= filters.until) continue;
       const labels = record.config.Labels ?? {};
-      if (!filters.labels.every((l) => (l.startsWith('!') ? !matchesLabelFilter(labels, l.slice(1)) : matchesLabelFilter(labels, l)))) continue;
+      if (!filters.labels.every((l) => (l.startsWith('!') ? !matchesLabel(labels, l.slice(1)) : matchesLabel(labels, l)))) continue;
       const size = await directorySize(this.deps.snapshotter.upperDir(record.id));
       await this.remove(record.id, { force: false }).then(() => {
         deleted.push(record.id);
@@ -706,7 +707,7 @@ export class ContainerService {
   async update(term: string, changes: Record<string, unknown>): Promise<string[]> {
     const record = this.get(term);
     const allowed = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'RestartPolicy', 'BlkioWeight'];
-    const unsupported = Object.keys(changes).filter((k) => !allowed.includes(k) && isSetValue(changes[k]));
+    const unsupported = Object.keys(changes).filter((k) => !allowed.includes(k) && isSet(changes[k]));
     if (unsupported.length > 0) throw new InvalidArgumentError(`not supported by berth yet: updating ${unsupported.join(', ')}`);
     const updated: HostConfigInput = { ...record.hostConfig };
     for (const key of allowed) if (changes[key] !== undefined && changes[key] !== null && !(typeof changes[key] === 'number' && changes[key] === 0 && key !== 'PidsLimit')) updated[key] = changes[key];
@@ -1038,11 +1039,6 @@ export class ContainerService {
   }
 }
 
-function matchesLabelFilter(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  return eq === -1 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
-
 /** Bytes of the regular files under `dir` (what removing it gives back). */
 async function directorySize(dir: string): Promise<number> {
   let total = 0;
@@ -1050,11 +1046,4 @@ async function directorySize(dir: string): Promise<number> {
     if (entry.isFile()) total += await stat(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).then((s) => s.size, () => 0);
   }
   return total;
-}
-
-function isSetValue(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
 }

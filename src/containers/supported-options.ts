@@ -5,7 +5,8 @@
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { ContainerConfigInput, HostConfigInput } from './container-record.js';
 
-const isSet = (value: unknown): boolean => {
+/** Whether an API field was given a value (Docker's zero values mean "not set"). */
+export const isSet = (value: unknown): boolean => {
   if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.keys(value).length > 0;

@@ -3,6 +3,7 @@
  * the API on each address, and stops everything in reverse. Two engines with different roots can
  * run in one process.
  */
+import { matchesLabelFilters } from '../lib/label-filter.js';
 import { mkdir, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { buildApi, listen, type Api } from '../api/index.js';
@@ -328,7 +329,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           remove: (term) => network.removeNetwork(term),
           connect: (net, container, settings) => containerService.connectNetwork(container, net, settings),
           disconnect: (net, container) => containerService.disconnectNetwork(container, net),
-          prune: (labels) => network.prune((n) => !labels.every((l) => (l.includes('=') ? n.labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in n.labels))),
+          prune: (labels) => network.prune((n) => !matchesLabelFilters(n.labels, labels)),
         },
         distribution: {
           preparePull: async (name, options) => {

@@ -1,4 +1,5 @@
 /** The `filters` of `GET /images/json` and `POST /images/prune`, matched against one image. */
+import { matchesLabelFilters } from '../lib/label-filter.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import { globMatch } from '../lib/glob.js';
 import type { ImageConfig } from '../oci/index.js';
@@ -23,12 +24,7 @@ export function danglingFilter(filters: FilterMap): boolean | undefined {
 }
 
 export function matchesLabels(config: ImageConfig, filters: FilterMap): boolean {
-  const labels = config.config?.Labels ?? {};
-  const test = (spec: string) => {
-    const eq = spec.indexOf('=');
-    return eq === -1 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-  };
-  return (filters.get('label') ?? []).every(test) && (filters.get('label!') ?? []).every((spec) => !test(spec));
+  return matchesLabelFilters(config.config?.Labels ?? {}, filters.get('label'), filters.get('label!'));
 }
 
 /** Tags of an image that match every `reference` pattern (Docker's FamiliarMatch). */

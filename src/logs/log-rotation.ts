@@ -5,6 +5,7 @@
  * file can pass max-size by what is written in that second. conmon's own --log-size-max is not used:
  * its count spans reopens, so it would truncate a current file berthd had not rotated yet.
  */
+import { parseByteSize } from '../lib/human-units.js';
 import { rename, rm, stat } from 'node:fs/promises';
 import { InvalidArgumentError } from '../lib/errors.js';
 
@@ -17,10 +18,9 @@ export interface LogRotationOptions {
 export const DEFAULT_LOG_ROTATION: LogRotationOptions = { maxSizeBytes: 20 * 1024 * 1024, maxFiles: 5 };
 
 function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(text.trim());
-  if (!m) throw new InvalidArgumentError(`invalid value for log-opt max-size: ${text}`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * unit);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new InvalidArgumentError(`invalid value for log-opt max-size: ${text}`);
+  return bytes;
 }
 
 /** HostConfig.LogConfig into rotation options (json-file, local and k8s-file are all kept as k8s-file). */

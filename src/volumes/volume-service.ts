@@ -4,6 +4,7 @@
  * device, o) the directory is a mount point, mounted while a container uses it, as Docker's local
  * driver does for tmpfs and bind devices.
  */
+import { matchesLabelFilters } from '../lib/label-filter.js';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -126,7 +127,7 @@ export class VolumeService {
     for (const record of this.list()) {
       if (!options.all && !record.anonymous) continue;
       if (this.deps.usersOf(record.name).length > 0) continue;
-      if (!options.labels.every((l) => (l.includes('=') ? record.labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in record.labels))) continue;
+      if (!matchesLabelFilters(record.labels, options.labels)) continue;
       const size = await this.size(record.name);
       await this.remove(record.name).then(() => {
         deleted.push(record.name);

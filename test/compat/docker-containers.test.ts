@@ -4,18 +4,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
-import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
+import { toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc');
 
 describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
   let daemon: TestDaemon;
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    const r = await docker(daemon.host, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
-    assert.equal(r.code, 0, r.stderr);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -197,9 +195,7 @@ describe('docker CLI restart policies on berthd', { skip: ready ? false : 'needs
     return false;
   };
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -249,9 +245,7 @@ describe('docker CLI devices and MAC addresses on berthd', { skip: ready ? false
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -277,9 +271,7 @@ describe('docker CLI log rotation on berthd', { skip: ready ? false : 'needs roo
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -305,9 +297,7 @@ describe('docker CLI diff and top on berthd', { skip: ready ? false : 'needs roo
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -339,9 +329,7 @@ describe('docker CLI commit on berthd', { skip: ready ? false : 'needs root, the
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -369,9 +357,7 @@ describe('docker CLI export and container prune on berthd', { skip: ready ? fals
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -407,9 +393,7 @@ describe('docker CLI stats on berthd', { skip: ready ? false : 'needs root, the 
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();
@@ -447,10 +431,7 @@ describe('docker CLI health checks on berthd', { skip: ready ? false : 'needs ro
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
-    assert.equal((await run('import', '-c', 'HEALTHCHECK --interval=300ms CMD test -e /ok', rootfs, 'checked')).code, 0);
+    daemon = await startBusyboxDaemon([{ tag: 'busybox', changes: ['CMD ["sh"]'] }, { tag: 'checked', changes: ['HEALTHCHECK --interval=300ms CMD test -e /ok'] }]);
   });
   after(async () => {
     await daemon?.cleanup();

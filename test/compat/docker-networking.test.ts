@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
 import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
 import { freeLoopbackPort } from '../helpers/ports.js';
@@ -38,9 +39,7 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', '-c', 'EXPOSE 80', rootfs, 'web')).code, 0);
+    daemon = await startBusyboxDaemon([{ tag: 'web', changes: ['CMD ["sh"]', 'EXPOSE 80'] }]);
   });
   after(async () => {
     await daemon?.cleanup();
@@ -165,9 +164,7 @@ describe('docker CLI user-defined networks on berthd', { skip: ready ? false : '
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'web')).code, 0);
+    daemon = await startBusyboxDaemon([{ tag: 'web', changes: ['CMD ["sh"]'] }]);
   });
   after(async () => {
     await daemon?.cleanup();

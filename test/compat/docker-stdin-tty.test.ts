@@ -3,10 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import type { TestDaemon } from '../helpers/berthd.js';
+import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
-import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
+import { toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc') && toolAvailable('socat') && toolAvailable('script');
 
@@ -28,10 +28,7 @@ function underScript(command: string, env: NodeJS.ProcessEnv, holdMs: number): P
 describe('attached stdin and TTYs', { skip: ready ? false : 'needs root, the docker CLI, conmon, runc, socat and script' }, () => {
   let daemon: TestDaemon;
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    const r = await docker(daemon.host, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
-    assert.equal(r.code, 0, r.stderr);
+    daemon = await startBusyboxDaemon();
   });
   after(async () => {
     await daemon?.cleanup();

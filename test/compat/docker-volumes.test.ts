@@ -5,8 +5,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
-import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
+import { toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc');
 
@@ -14,10 +15,7 @@ describe('volumes and mounts on berthd', { skip: ready ? false : 'needs root, th
   let daemon: TestDaemon;
   const run = (...args: string[]) => docker(daemon.host, args);
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await run('import', '-c', 'CMD ["sh"]', rootfs, 'busybox')).code, 0);
-    assert.equal((await run('import', '-c', 'VOLUME /etc', rootfs, 'withvolume')).code, 0);
+    daemon = await startBusyboxDaemon([{ tag: 'busybox', changes: ['CMD ["sh"]'] }, { tag: 'withvolume', changes: ['VOLUME /etc'] }]);
   });
   after(async () => {
     await daemon?.cleanup();

@@ -2,11 +2,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { join } from 'node:path';
 import Docker from 'dockerode';
-import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
-import { docker, dockerCliAvailable } from '../helpers/cli.js';
-import { makeBusyboxRootfs, toolAvailable } from '../helpers/images.js';
+import type { TestDaemon } from '../helpers/berthd.js';
+import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { dockerCliAvailable } from '../helpers/cli.js';
+import { toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc');
 
@@ -29,9 +29,7 @@ describe('dockerode on berthd', { skip: ready ? false : 'needs root, the docker 
   let daemon: TestDaemon;
   let client: Docker;
   before(async () => {
-    daemon = await startBerthd();
-    const rootfs = makeBusyboxRootfs(join(daemon.root, 'busybox.tar'));
-    assert.equal((await docker(daemon.host, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox'])).code, 0);
+    daemon = await startBusyboxDaemon();
     client = new Docker({ socketPath: daemon.socket });
   });
   after(async () => {

@@ -1,4 +1,5 @@
 /** /containers/...: create, start, stop, kill, restart, wait, remove, list, inspect, logs, attach. */
+import { matchesLabelFilters } from '../../lib/label-filter.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotModifiedError } from '../../lib/errors.js';
 import { boolParam, filtersParam, intParam, singleParam, timestampParam } from '../query.js';
@@ -112,7 +113,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     const exited = filters.get('exited');
     if (exited) records = records.filter((r) => r.state.status === 'exited' && exited.includes(String(r.state.exitCode)));
     const labels = filters.get('label');
-    if (labels) records = records.filter((r) => labels.every((l) => { const [k, v] = l.split('='); const have = r.config.Labels ?? {}; return v === undefined ? k! in have : have[k!] === v; }));
+    if (labels) records = records.filter((r) => matchesLabelFilters(r.config.Labels ?? {}, labels));
     const health = filters.get('health');
     if (health) {
       for (const h of health) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);

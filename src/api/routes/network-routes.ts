@@ -1,4 +1,5 @@
 /** /networks: list, inspect, create, remove, connect, disconnect, prune. */
+import { matchesLabel } from '../../lib/label-filter.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { filtersParam, singleParam } from '../query.js';
@@ -8,11 +9,6 @@ type Query = Record<string, string | string[] | undefined>;
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
-
-function matchesLabel(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  return eq === -1 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
 
 function objectBody<T>(body: unknown): T {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('a JSON object body is required');

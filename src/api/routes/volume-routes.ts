@@ -1,4 +1,5 @@
 /** /volumes: list, inspect, create, remove, prune. */
+import { matchesLabel } from '../../lib/label-filter.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { boolParam, filtersParam } from '../query.js';
@@ -6,11 +7,6 @@ import type { VolumeBackend } from './volume-backend.js';
 
 type Query = Record<string, string | string[] | undefined>;
 type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Query }>;
-
-function matchesLabel(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  return eq === -1 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
 
 export function registerVolumeRoutes(app: FastifyInstance, volumes: VolumeBackend): void {
   app.get('/volumes', async (req: FastifyRequest<{ Querystring: Query }>) => {

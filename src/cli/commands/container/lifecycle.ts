@@ -1,25 +1,9 @@
 /** `berth start`, `stop`, `restart`, `kill`, `rm`, `wait`: one request per container, docker's output. */
 import { defineCommand, type CliContext } from '../../command.js';
-import { CliError, DaemonError } from '../../cli-errors.js';
+import { CliError } from '../../cli-errors.js';
 import { openAttachSession } from '../../attach-session.js';
 import { proxySignals } from '../../signal-proxy.js';
-
-/** Runs `action` for each name, printing each name; errors are collected as docker does. */
-async function eachContainer(ctx: CliContext, names: string[], action: (name: string) => Promise<void>, options: { print?: boolean; ignore404?: boolean } = {}): Promise<number> {
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      await action(name);
-      if (options.print !== false) ctx.stdout.write(`${name}\n`);
-    } catch (err) {
-      if (!(err instanceof DaemonError)) throw err;
-      if (options.ignore404 && err.status === 404) continue;
-      errors.push(`Error response from daemon: ${err.message}`);
-    }
-  }
-  if (errors.length) throw new CliError(errors.join('\n'), 1);
-  return 0;
-}
+import { forEachName } from '../../each-name.js';
 
 const requireArgs = (command: string, names: string[]) => {
   if (names.length === 0) throw new CliError(`"berth ${command}" requires at least 1 argument.\nSee 'berth ${command} --help'.`, 1);
@@ -36,7 +20,7 @@ export const startCommand = defineCommand({
   } as const,
   async run({ flags, positionals }, ctx) {
     requireArgs('start', positionals);
-    if (!flags.attach && !flags.interactive) return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/start`).then(() => undefined));
+    if (!flags.attach && !flags.interactive) return forEachName(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/start`).then(() => undefined));
     if (positionals.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
     const name = positionals[0]!;
     const code = await runAttached(ctx, name, { stdin: flags.interactive, detachKeys: flags['detach-keys'], start: true });
@@ -102,7 +86,7 @@ function stopLikeCommand(name: 'stop' | 'restart', summary: string) {
     } as const,
     async run({ flags, positionals }, ctx) {
       requireArgs(name, positionals);
-      return eachContainer(ctx, positionals, (container) =>
+      return forEachName(ctx, positionals, (container) =>
         ctx.client().request('POST', `/containers/${container}/${name}`, { query: { t: flags.time || undefined, signal: flags.signal || undefined } }).then(() => undefined),
       );
     },
@@ -119,7 +103,7 @@ export const killCommand = defineCommand({
   flags: { signal: { type: 'string', short: 's', usage: 'Signal to send to the container' } } as const,
   async run({ flags, positionals }, ctx) {
     requireArgs('kill', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/kill`, { query: { signal: flags.signal || undefined } }).then(() => undefined));
+    return forEachName(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/kill`, { query: { signal: flags.signal || undefined } }).then(() => undefined));
   },
 });
 
@@ -133,7 +117,7 @@ export const removeCommand = defineCommand({
   } as const,
   async run({ flags, positionals }, ctx) {
     requireArgs('rm', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('DELETE', `/containers/${name}`, { query: { force: flags.force ? '1' : undefined, v: flags.volumes ? '1' : undefined } }).then(() => undefined), { ignore404: flags.force });
+    return forEachName(ctx, positionals, (name) => ctx.client().request('DELETE', `/containers/${name}`, { query: { force: flags.force ? '1' : undefined, v: flags.volumes ? '1' : undefined } }).then(() => undefined), { ignore404: flags.force });
   },
 });
 
@@ -145,7 +129,7 @@ export const waitCommand = defineCommand({
   async run({ positionals }, ctx) {
     requireArgs('wait', positionals);
     const client = ctx.client();
-    return eachContainer(ctx, positionals, async (name) => {
+    return forEachName(ctx, positionals, async (name) => {
       const response = await client.request('POST', `/containers/${name}/wait`);
       for await (const message of client.jsonLines<{ StatusCode: number }>(response)) ctx.stdout.write(`${message.StatusCode}\n`);
     }, { print: false });
@@ -171,7 +155,7 @@ export const pauseCommand = defineCommand({
   flags: {} as const,
   async run({ positionals }, ctx) {
     requireArgs('pause', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/pause`).then(() => undefined));
+    return forEachName(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/pause`).then(() => undefined));
   },
 });
 
@@ -182,6 +166,6 @@ export const unpauseCommand = defineCommand({
   flags: {} as const,
   async run({ positionals }, ctx) {
     requireArgs('unpause', positionals);
-    return eachContainer(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/unpause`).then(() => undefined));
+    return forEachName(ctx, positionals, (name) => ctx.client().request('POST', `/containers/${name}/unpause`).then(() => undefined));
   },
 });

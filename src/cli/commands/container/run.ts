@@ -1,4 +1,5 @@
 /** `berth create` and `berth run`: docker's flags into a create request, then start (and attach). */
+import { parseByteSize } from '../../../lib/human-units.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { defineCommand, type CliContext } from '../../command.js';
@@ -231,10 +232,9 @@ function parseUlimit(text: string): { Name: string; Soft: number; Hard: number }
 }
 
 function parseBytes(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)([bkmg]?)b?$/i.exec(text.trim());
-  if (!match) throw new CliError(`invalid size: '${text}'`, 125);
-  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
-  return Math.round(Number(match[1]) * unit);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new CliError(`invalid size: '${text}'`, 125);
+  return bytes;
 }
 
 /** Creates the container, pulling the image first when it is missing (as docker does). */

@@ -1,8 +1,9 @@
 /** `berth stats` (docker's table (CPU %, memory, network, block I/O, pids), live or `--no-stream`) and `berth update`. */
 import { defineCommand, type CliContext } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
+import { forEachName } from '../../each-name.js';
 import { formatItems } from '../../format/formatter.js';
-import { humanSize } from '../../../lib/human-units.js';
+import { humanSize, parseByteSize } from '../../../lib/human-units.js';
 
 interface StatsDoc {
   id: string;
@@ -112,9 +113,9 @@ export const updateCommand = defineCommand({
     if (positionals.length === 0) throw new CliError(`"berth update" requires at least 1 argument.\nSee 'berth update --help'.`, 1);
     const bytes = (text: string) => {
       if (text === '-1') return -1;
-      const m = /^(\d+(?:\.\d+)?)([bkmg]?)b?$/i.exec(text.trim());
-      if (!m) throw new CliError(`invalid argument "${text}": invalid size: '${text}'`, 125);
-      return Math.round(Number(m[1]) * { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g']);
+      const size = parseByteSize(text);
+      if (size === undefined) throw new CliError(`invalid argument "${text}": invalid size: '${text}'`, 125);
+      return size;
     };
     const body: Record<string, unknown> = {
       ...(flags.memory ? { Memory: bytes(flags.memory) } : {}),
@@ -125,16 +126,6 @@ export const updateCommand = defineCommand({
       ...(flags['pids-limit'] ? { PidsLimit: flags['pids-limit'] } : {}),
       ...(flags.restart ? { RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) } } : {}),
     };
-    let failed = false;
-    for (const name of positionals) {
-      try {
-        await ctx.client().json('POST', `/containers/${encodeURIComponent(name)}/update`, { body });
-        ctx.stdout.write(`${name}\n`);
-      } catch (err) {
-        failed = true;
-        ctx.stderr.write(`${(err as Error).message}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachName(ctx, positionals, (name) => ctx.client().json('POST', `/containers/${encodeURIComponent(name)}/update`, { body }).then(() => undefined));
   },
 });

@@ -3,6 +3,7 @@ import { defineCommand, type Command } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { formatItems, formatOne } from '../../format/formatter.js';
 import { filtersToJson } from '../../filter-flags.js';
+import { forEachName } from '../../each-name.js';
 
 interface NetworkJson {
   Name: string;
@@ -104,18 +105,7 @@ const removeCommand = defineCommand({
   flags: { force: { type: 'bool', short: 'f', usage: 'Do not error if the network does not exist' } } as const,
   async run({ flags, positionals }, ctx) {
     if (positionals.length === 0) throw new CliError(`"berth network rm" requires at least 1 argument.\nSee 'berth network rm --help'.`, 1);
-    let failed = false;
-    for (const name of positionals) {
-      try {
-        await ctx.client().request('DELETE', `/networks/${encodeURIComponent(name)}`);
-        ctx.stdout.write(`${name}\n`);
-      } catch (err) {
-        if (flags.force && /not found/.test((err as Error).message)) continue;
-        failed = true;
-        ctx.stderr.write(`${(err as Error).message}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachName(ctx, positionals, (name) => ctx.client().request('DELETE', `/networks/${encodeURIComponent(name)}`).then(() => undefined), { ignore404: flags.force });
   },
 });
 

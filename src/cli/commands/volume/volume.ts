@@ -3,6 +3,7 @@ import { defineCommand, type Command } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { formatItems, formatOne } from '../../format/formatter.js';
 import { filtersToJson } from '../../filter-flags.js';
+import { forEachName } from '../../each-name.js';
 import { humanSize } from '../../../lib/human-units.js';
 
 interface VolumeJson {
@@ -96,17 +97,7 @@ const removeCommand = defineCommand({
   flags: { force: { type: 'bool', short: 'f', usage: 'Force the removal of one or more volumes' } } as const,
   async run({ flags, positionals }, ctx) {
     if (positionals.length === 0) throw new CliError(`"berth volume rm" requires at least 1 argument.\nSee 'berth volume rm --help'.`, 1);
-    let failed = false;
-    for (const name of positionals) {
-      try {
-        await ctx.client().request('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: flags.force ? '1' : undefined } });
-        ctx.stdout.write(`${name}\n`);
-      } catch (err) {
-        failed = true;
-        ctx.stderr.write(`${(err as Error).message}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachName(ctx, positionals, (name) => ctx.client().request('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: flags.force ? '1' : undefined } }).then(() => undefined));
   },
 });
 
