@@ -3,6 +3,7 @@ import { networkGroup, portCommand } from './commands/network/network.js';
 import { volumeGroup } from './commands/volume/volume.js';
 import { commitCommand, diffCommand, topCommand } from './commands/container/inspect-changes.js';
 import { containerPruneCommand, exportCommand } from './commands/container/export-prune.js';
+import { cpCommand } from './commands/container/cp.js';
 import { statsCommand, updateCommand } from './commands/container/stats.js';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
@@ -49,7 +50,7 @@ const containerGroup: Command = {
   usage: 'berth container COMMAND',
   summary: 'Manage containers',
   flags: {},
-  subcommands: [attachCommand, commitCommand, createCommand, diffCommand, execCommand, exportCommand, containerPruneCommand, statsCommand, topCommand, updateCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
+  subcommands: [attachCommand, commitCommand, cpCommand, createCommand, diffCommand, execCommand, exportCommand, containerPruneCommand, statsCommand, topCommand, updateCommand, inspectCommand, killCommand, logsCommand, pauseCommand, psCommand, renameCommand, restartCommand, removeCommand, runCommand, startCommand, stopCommand, unpauseCommand, waitCommand],
   run: async () => 0,
 };
 
@@ -62,6 +63,7 @@ const COMMANDS: Command[] = [
   diffCommand,
   topCommand,
   exportCommand,
+  cpCommand,
   statsCommand,
   updateCommand,
   createCommand,

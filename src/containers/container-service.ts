@@ -40,6 +40,7 @@ import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } f
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { layerDiff } from '../archive/layer-diff.js';
+import { RootedFilesystem, type RootedMount } from '../archive/rooted-path.js';
 import type { ContainerConfig } from '../oci/index.js';
 import { containerChanges, type Change } from './container-changes.js';
 import { parsePs } from './ps-output.js';
@@ -117,7 +118,8 @@ export class ContainerService {
   /** The last stats sample of each container (the next one's precpu_stats). */
   private readonly statsSamples = new Map<string, StatsSample>();
   /** Exports reading each container's mounted filesystem now. */
-  private readonly exportsInFlight = new Map<string, number>();
+  /** Callers from outside (export, cp) that need a container's rootfs mounted, by container. */
+  private readonly rootfsHolds = new Map<string, number>();
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
   private readonly restartsInFlight = new Map<string, Promise<void>>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
@@ -625,26 +627,76 @@ export class ContainerService {
    */
   async export(term: string): Promise<{ stream: NodeJS.ReadableStream; done: () => Promise<void> }> {
     const record = this.get(term);
-    // Exports in flight hold the mount: the last one out unmounts it if the container is not running.
-    this.exportsInFlight.set(record.id, (this.exportsInFlight.get(record.id) ?? 0) + 1);
-    await this.mountRootfs(record);
+    await this.holdRootfs(record);
     const child = spawn('tar', ['--numeric-owner', '--xattrs', '-C', this.rootfs(record.id), '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let finished: Promise<void> | undefined;
     const done = () => (finished ??= finish());
     const finish = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('close', r)));
-      const left = (this.exportsInFlight.get(record.id) ?? 1) - 1;
-      if (left > 0) {
-        this.exportsInFlight.set(record.id, left);
-        return;
-      }
-      this.exportsInFlight.delete(record.id);
-      const now = this.deps.store.all().find((r) => r.id === record.id)?.state.status;
-      if (now !== 'running' && now !== 'paused' && now !== 'restarting') await this.unmountRootfs(record.id).catch(() => undefined);
+      await this.releaseRootfs(record.id);
     };
     this.deps.publish({ Type: 'container', Action: 'export', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
     return { stream: child.stdout!, done };
+  }
+
+  /**
+   * Mounts a container's rootfs for a reader or writer from outside (export, cp) and keeps it
+   * mounted until the last of them releases it, unless the container runs by then.
+   */
+  private async holdRootfs(record: ContainerRecord): Promise<void> {
+    this.rootfsHolds.set(record.id, (this.rootfsHolds.get(record.id) ?? 0) + 1);
+    try {
+      await this.mountRootfs(record);
+    } catch (err) {
+      await this.releaseRootfs(record.id);
+      throw err;
+    }
+  }
+
+  private async releaseRootfs(id: string): Promise<void> {
+    const left = (this.rootfsHolds.get(id) ?? 1) - 1;
+    if (left > 0) {
+      this.rootfsHolds.set(id, left);
+      return;
+    }
+    this.rootfsHolds.delete(id);
+    const now = this.deps.store.all().find((r) => r.id === id)?.state.status;
+    if (now !== 'running' && now !== 'paused' && now !== 'restarting') await this.unmountRootfs(id).catch(() => undefined);
+  }
+
+  /**
+   * The container's filesystem as its processes see it, for docker cp: a running container's
+   * through /proc/<pid>/root (its own mounts included), a stopped one's rootfs mounted for the
+   * call with its volumes, binds and generated /etc files mapped in as runc would mount them.
+   */
+  async openFilesystem(term: string): Promise<{ record: ContainerRecord; fs: RootedFilesystem; release: () => Promise<void> }> {
+    const record = this.get(term);
+    if ((record.state.status === 'running' || record.state.status === 'paused') && record.state.pid) {
+      return { record, fs: new RootedFilesystem(`/proc/${record.state.pid}/root`), release: async () => undefined };
+    }
+    await this.holdRootfs(record);
+    try {
+      const dataDir = this.deps.store.dir(record.id);
+      const mounts: RootedMount[] = [];
+      for (const file of ['hosts', 'hostname', 'resolv.conf']) {
+        if (await stat(join(dataDir, file)).then(() => true, () => false)) mounts.push({ destination: `/etc/${file}`, source: join(dataDir, file) });
+      }
+      for (const m of record.mounts ?? []) {
+        if (m.Type === 'volume') mounts.push({ destination: m.Destination, source: await this.deps.volumes.prepare(m.Name!) });
+        else if (m.Type === 'bind') mounts.push({ destination: m.Destination, source: m.Source });
+      }
+      let released = false;
+      const release = async () => {
+        if (released) return;
+        released = true;
+        await this.releaseRootfs(record.id);
+      };
+      return { record, fs: new RootedFilesystem(this.rootfs(record.id), mounts), release };
+    } catch (err) {
+      await this.releaseRootfs(record.id);
+      throw err;
+    }
   }
 
   /** Bytes in each container's writable layer (for /system/df and `ps -s`). */
@@ -784,7 +836,7 @@ export class ContainerService {
     const oomKilled = await this.deps.monitor.oomKilled(this.bundleDir(id));
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.network.disconnect(id).catch(() => undefined);
-    await this.unmountRootfs(id).catch(() => undefined);
+    if (!this.rootfsHolds.has(id)) await this.unmountRootfs(id).catch(() => undefined);
     this.healthMonitors.get(id)?.stop();
     this.healthMonitors.delete(id);
     // Decided before the state changes, so a stop never sees an "exited" that is about to restart.

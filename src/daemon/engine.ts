@@ -28,6 +28,8 @@ import { toNetworkJson } from '../network/network-json.js';
 import { VolumeService } from '../volumes/volume-service.js';
 import { volumeJson } from '../volumes/volume-json.js';
 import { mountsJson } from '../containers/container-mounts.js';
+import { ContainerArchive } from '../containers/container-archive.js';
+import { resolveUser } from '../containers/container-process.js';
 import { ContainerStatsReader } from '../containers/container-stats.js';
 import { networkModeOf } from '../containers/network-mode.js';
 import { hostname } from 'node:os';
@@ -196,6 +198,16 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
         return {};
       }
     };
+    const containerArchive = new ContainerArchive({
+      open: (term) => containerService.openFilesystem(term),
+      userOwner: async ({ record, fs }) => {
+        const user = record.config.User || ((images.inspect(record.imageId).Config as { User?: string } | undefined)?.User ?? '');
+        if (!user) return undefined;
+        const resolved = await resolveUser(fs.root, user);
+        return { uid: resolved.uid, gid: resolved.gid };
+      },
+      publish: (event) => events.publish(event),
+    });
     const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities());
     const distribution = new DistributionService({
       images,
@@ -281,6 +293,9 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           prune: (filters) => containerService.prune(filters),
           commit: (name, options) => containerService.commit(name, options),
           top: (name, psArgs) => containerService.top(name, psArgs),
+          statPath: (name, path) => containerArchive.stat(name, path),
+          archivePath: (name, path) => containerArchive.get(name, path),
+          extractToDir: (name, path, body, options) => containerArchive.put(name, path, body, options),
         },
         execs,
         volumes: {

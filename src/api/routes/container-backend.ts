@@ -2,6 +2,7 @@
 import type { ContainerConfigInput, ContainerRecord, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
 import type { StdinRelay } from '../../runtime/conmon-stdin.js';
+import type { PathStat } from '../../archive/go-file-mode.js';
 
 export interface ContainerBackend {
   create(name: string | undefined, config: ContainerConfigInput, hostConfig: HostConfigInput): Promise<{ id: string; warnings: string[] }>;
@@ -34,4 +35,8 @@ export interface ContainerBackend {
   prune(filters: { until?: number; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }>;
   commit(name: string, options: { repo?: string; tag?: string; author?: string; comment?: string; changes: string[]; pause: boolean }): Promise<string>;
   top(name: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** docker cp: a path's stat, a tar of it, and a tar extracted into a directory. */
+  statPath(name: string, path: string): Promise<PathStat>;
+  archivePath(name: string, path: string): Promise<{ stat: PathStat; stream: AsyncIterable<Buffer>; done: () => Promise<void> }>;
+  extractToDir(name: string, path: string, body: AsyncIterable<Buffer>, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
 }

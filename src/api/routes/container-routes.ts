@@ -11,6 +11,7 @@ import type { LogRecord } from '../../logs/k8s-file.js';
 import type { ContainerConfigInput, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
 import type { ContainerBackend } from './container-backend.js';
+import { registerContainerArchiveRoutes } from './container-archive-routes.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../containers/detach-keys.js';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -25,6 +26,7 @@ function secondsParam(name: string, raw: unknown): number | undefined {
 }
 
 export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRouter, containers: ContainerBackend): void {
+  registerContainerArchiveRoutes(app, containers);
   app.post('/containers/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
     const body = req.body as (ContainerConfigInput & { HostConfig?: HostConfigInput }) | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('config cannot be empty in order to create a container');

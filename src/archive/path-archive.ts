@@ -1,0 +1,226 @@
+/**
+ * The tar streams of docker cp: one path (and everything under it) packed from a rooted filesystem,
+ * and an archive extracted into a directory of one. Neither follows a symlink it finds on the way
+ * except through RootedFilesystem, which keeps every resolution inside the root.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { posix } from 'node:path';
+import { ConflictError, InvalidArgumentError } from '../lib/errors.js';
+import { cleanEntryPath, HostileArchiveError, SymlinkGuard } from './entry-path.js';
+import { readTar } from './tar-reader.js';
+import { END_OF_ARCHIVE, TarFormatError, encodeHeader, paddingFor, type EntryType, type TarHeader } from './tar-header.js';
+import { MissingParentError, NotADirectoryComponentError, type RootedFilesystem } from './rooted-path.js';
+
+const run = promisify(execFile);
+const READ_CHUNK = 256 * 1024;
+
+function entryTypeOfStats(stats: Stats): EntryType | undefined {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'dir';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isCharacterDevice()) return 'char';
+  if (stats.isBlockDevice()) return 'block';
+  return undefined; // sockets are not archived, as in GNU tar
+}
+
+/**
+ * Packs the container path `path` (not followed if it is a link) as `entryName` and, for a
+ * directory, everything below it. Mounts below it are packed from their sources. Hard links
+ * within the pack become link entries.
+ */
+export async function* packPath(fs: RootedFilesystem, path: string, entryName: string): AsyncGenerator<Buffer> {
+  const seen = new Map<string, string>();
+  async function* walk(containerPath: string, name: string): AsyncGenerator<Buffer> {
+    const host = fs.hostPathOf(containerPath);
+    const stats = await lstat(host).catch(() => undefined);
+    if (!stats) return; // vanished while packing (a running container)
+    const type = entryTypeOfStats(stats);
+    if (!type) return;
+    const header: TarHeader = {
+      name, type, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, size: 0,
+      mtime: Math.floor(stats.mtimeMs / 1000), linkname: '', uname: '', gname: '',
+      devmajor: 0, devminor: 0, xattrs: new Map(),
+    };
+    if (type === 'symlink') header.linkname = await readlink(host);
+    if (type === 'char' || type === 'block') {
+      header.devmajor = Math.floor(stats.rdev / 256) & 0xfff;
+      header.devminor = (stats.rdev & 0xff) | (Math.floor(stats.rdev / 4096) & 0xfff00);
+    }
+    if (type === 'file' && stats.nlink > 1) {
+      const key = `${stats.dev}:${stats.ino}`;
+      const first = seen.get(key);
+      if (first) {
+        yield encodeHeader({ ...header, type: 'link', linkname: first });
+        return;
+      }
+      seen.set(key, name);
+    }
+    if (type === 'file') {
+      header.size = stats.size;
+      yield encodeHeader(header);
+      yield* fileData(host, stats.size);
+      return;
+    }
+    yield encodeHeader(header);
+    if (type !== 'dir') return;
+    const children = (await readdir(host).catch(() => [] as string[])).sort();
+    for (const child of children) yield* walk(posix.join(containerPath, child), `${name}/${child}`);
+  }
+  yield* walk(path, entryName);
+  yield END_OF_ARCHIVE;
+}
+
+/** Exactly `size` bytes of the file (padded with zeros if it shrank meanwhile), then tar padding. */
+async function* fileData(host: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    let left = size;
+    while (left > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) {
+        yield Buffer.alloc(left);
+        break;
+      }
+      left -= bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+  const pad = paddingFor(size);
+  if (pad.length) yield pad;
+}
+
+export interface ExtractOptions {
+  /** Refuse to replace a directory with a non-directory or the other way round (docker cp). */
+  noOverwriteDirNonDir: boolean;
+  /** Owner for every entry instead of the archive's (docker cp -a into a container with a User). */
+  owner?: { uid: number; gid: number };
+  /** Renames an entry's cleaned path (the CLI copies `a` to `b` by renaming the first component). */
+  rename?: (path: string) => string;
+}
+
+export class ExtractionPointError extends InvalidArgumentError {
+  constructor() {
+    super('extraction point is not a directory');
+  }
+}
+
+/**
+ * Extracts the tar in `source` into the directory `directory` (a container path, links followed
+ * inside the root). Every entry's parent is resolved inside the root; the entry itself is written
+ * to a temporary name and renamed into place, so an existing symlink is replaced, never followed.
+ */
+export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFilesystem, directory: string, options: ExtractOptions): Promise<{ entries: number; bytes: number }> {
+  const base = await fs.resolve(directory, { followLast: true }).catch((err: unknown) => {
+    if (err instanceof NotADirectoryComponentError) throw new ExtractionPointError();
+    throw err;
+  });
+  if (!base.stats) throw new MissingParentError(directory);
+  if (!base.stats.isDirectory()) throw new ExtractionPointError();
+  const guard = new SymlinkGuard();
+  const directories: { host: string; mtime: number }[] = [];
+  let entries = 0;
+  let bytes = 0;
+  try {
+    for await (const entry of readTar(source)) {
+      const header = entry.header;
+      let path = cleanEntryPath(header.name);
+      if (options.rename) path = options.rename(path);
+      if (path === '' || path === '.') continue; // the extraction point itself stays as it is
+      guard.check(path, header.name);
+      const parent = await ensureDirectory(fs, posix.join(base.containerPath, posix.dirname(path)));
+      const containerPath = posix.join(parent, posix.basename(path));
+      const target = fs.hostPathOf(containerPath);
+      const existing = await lstat(target).catch(() => undefined);
+      const owner = options.owner ?? { uid: header.uid, gid: header.gid };
+      if (header.type === 'dir') {
+        if (existing && !existing.isDirectory()) {
+          if (options.noOverwriteDirNonDir) throw new ConflictError(`cannot overwrite non-directory "${containerPath}" with directory "${path}"`);
+          await rm(target, { force: true });
+        }
+        if (!existing || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
+        await lchown(target, owner.uid, owner.gid);
+        await chmod(target, header.mode & 0o7777);
+        directories.push({ host: target, mtime: header.mtime });
+        guard.record(path, false);
+        entries++;
+        continue;
+      }
+      if (existing?.isDirectory()) {
+        if (options.noOverwriteDirNonDir) throw new ConflictError(`cannot overwrite directory "${containerPath}" with non-directory "${path}"`);
+        await rm(target, { recursive: true, force: true });
+      }
+      const temp = posix.join(posix.dirname(target), `.berth-cp-${randomBytes(6).toString('hex')}`);
+      try {
+        if (header.type === 'file') {
+          const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+          try {
+            for await (const chunk of entry.data()) await handle.write(chunk);
+          } finally {
+            await handle.close();
+          }
+          bytes += header.size;
+        } else if (header.type === 'symlink') {
+          await symlink(header.linkname, temp);
+        } else if (header.type === 'link') {
+          let linked = cleanEntryPath(header.linkname);
+          if (options.rename) linked = options.rename(linked);
+          guard.check(`${linked}/`, header.linkname);
+          const source = await fs.resolve(posix.join(base.containerPath, linked), { followLast: false });
+          if (!source.stats) throw new InvalidArgumentError(`hard link "${header.name}" points to "${header.linkname}", which is not in the archive`);
+          await link(source.hostPath, temp);
+        } else {
+          const kind = header.type === 'fifo' ? ['p'] : [header.type === 'char' ? 'c' : 'b', String(header.devmajor), String(header.devminor)];
+          await run('mknod', [temp, ...kind]);
+        }
+        if (header.type !== 'link') {
+          await lchown(temp, owner.uid, owner.gid);
+          if (header.type !== 'symlink') await chmod(temp, header.mode & 0o7777);
+          if (header.type === 'symlink') await lutimes(temp, header.mtime, header.mtime);
+          else await utimes(temp, header.mtime, header.mtime);
+        }
+        await rename(temp, target);
+      } catch (err) {
+        await rm(temp, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      guard.record(path, header.type === 'symlink');
+      entries++;
+    }
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new InvalidArgumentError(`invalid tar archive: ${err.message}`, { cause: err });
+    if (err instanceof HostileArchiveError) throw err;
+    throw err;
+  }
+  // Directory times last: writing into a directory changes its mtime.
+  for (const dir of directories.reverse()) await utimes(dir.host, dir.mtime, dir.mtime).catch(() => undefined);
+  return { entries, bytes };
+}
+
+/** The container path of directory `path` (links resolved), created with its parents if missing. */
+async function ensureDirectory(fs: RootedFilesystem, path: string): Promise<string> {
+  for (;;) {
+    try {
+      const resolved = await fs.resolve(path, { followLast: true });
+      if (!resolved.stats) {
+        await mkdir(resolved.hostPath, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        continue;
+      }
+      if (!resolved.stats.isDirectory()) throw new ConflictError(`cannot extract into "${resolved.containerPath}": not a directory`);
+      return resolved.containerPath;
+    } catch (err) {
+      if (err instanceof NotADirectoryComponentError) throw new ConflictError(`cannot extract into "${err.containerPath}": not a directory`);
+      if (!(err instanceof MissingParentError)) throw err;
+      await ensureDirectory(fs, posix.dirname(err.containerPath));
+    }
+  }
+}
