@@ -64,7 +64,89 @@ export class ImageService {
   private readonly lock = new Mutex();
   private readonly configs = new Map<Digest, ImageConfig>();
 
+  /** Tells build-cache intermediates (hidden from lists, kept by image prune) from images. */
+  private buildCache: { isIntermediate(id: Digest): boolean } = { isIntermediate: () => false };
+
   constructor(private readonly deps: ImageServiceDeps) {}
+
+  useBuildCache(view: { isIntermediate(id: Digest): boolean }): void {
+    this.buildCache = view;
+  }
+
+  /** An untagged image that a later build step builds on: Docker lists it only with -a. */
+  isIntermediate(id: Digest): boolean {
+    return this.deps.store.referencesOf(id).length === 0 && this.buildCache.isIntermediate(id);
+  }
+
+  exists(id: Digest): boolean {
+    return this.deps.store.get(id) !== undefined;
+  }
+
+  /**
+   * One build step's image: the parent's (or, for FROM scratch, an empty) config with `config`
+   * and a history entry, plus the layer when the step changed files. Not tagged.
+   */
+  async buildStepImage(parentId: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable }): Promise<Digest> {
+    return this.lock.run(async () => {
+      const parent = parentId ? this.deps.store.get(parentId) : undefined;
+      if (parentId && !parent) throw new NotFoundError(`No such image: ${parentId}`);
+      const parentConfig: ImageConfig = parent ? this.config(parent.id) : { architecture: this.deps.platform.architecture, os: this.deps.platform.os, rootfs: { type: 'layers', diff_ids: [] }, history: [] } as unknown as ImageConfig;
+      try {
+        const created = this.nowIso();
+        let diffIds = parent?.diffIds ?? [];
+        let layers: Descriptor[] = parent?.layers ?? [];
+        if (options.layer) {
+          const blob = await this.deps.content.ingest(options.layer);
+          const chains = chainIds(diffIds);
+          const info = await this.deps.snapshotter.applyLayer(chains[chains.length - 1], this.deps.content.readStream(blob.digest));
+          diffIds = [...diffIds, info.diffId];
+          layers = [...layers, { mediaType: MediaTypes.ociLayer, digest: blob.digest, size: blob.size }];
+        }
+        const config: ImageConfig = {
+          ...parentConfig,
+          created,
+          config: options.config,
+          rootfs: { type: 'layers', diff_ids: diffIds },
+          history: [...(parentConfig.history ?? []), { created, created_by: options.createdBy, ...(options.layer ? {} : { empty_layer: true }) }],
+        };
+        const record = await this.register(Buffer.from(JSON.stringify(config)), layers, undefined);
+        return record.id;
+      } catch (err) {
+        await this.collectGarbage();
+        throw err;
+      }
+    });
+  }
+
+  /** Deletes build-cache images no container uses and no tag names; the bytes freed. */
+  async removeUnusedImages(ids: readonly Digest[]): Promise<{ deleted: Digest[]; reclaimed: number }> {
+    return this.lock.run(async () => {
+      const deleted: Digest[] = [];
+      for (const id of ids) {
+        if (!this.deps.store.get(id) || this.deps.store.referencesOf(id).length > 0 || this.deps.usage.containersUsing(id).length > 0) continue;
+        await this.deps.store.remove(id);
+        this.configs.delete(id);
+        deleted.push(id);
+      }
+      const freed = await this.collectGarbage();
+      return { deleted, reclaimed: freed.bytes };
+    });
+  }
+
+  /** Size of an image's own top layer (0 when its last step added no layer). */
+  topLayerSize(id: Digest): number {
+    const record = this.deps.store.get(id);
+    const config = this.configs.get(id);
+    if (!record || !config || record.diffIds.length === 0) return 0;
+    const last = config.history?.[config.history.length - 1];
+    if (last?.empty_layer) return 0;
+    return this.deps.snapshotter.layer(chainIds(record.diffIds)[record.diffIds.length - 1]!)?.size ?? 0;
+  }
+
+  /** The parsed config of an image (for the builder). */
+  imageConfig(id: Digest): ImageConfig {
+    return this.config(id);
+  }
 
   /** Loads every image config into memory so listing needs no disk reads. */
   async start(): Promise<void> {
@@ -351,7 +433,7 @@ export class ImageService {
     return toHistory(record, this.config(record.id), this.deps.store.repoTags(record.id), sizes);
   }
 
-  list(options: { filters: FilterMap; sharedSize: boolean }): ImageSummary[] {
+  list(options: { filters: FilterMap; sharedSize: boolean; all?: boolean }): ImageSummary[] {
     for (const key of options.filters.keys()) if (!(LIST_FILTER_KEYS as readonly string[]).includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
     const dangling = danglingFilter(options.filters);
     const created = (term: string) => createdSeconds(this.config(this.deps.store.resolve(term).record.id));
@@ -365,6 +447,7 @@ export class ImageService {
     }
     const summaries: ImageSummary[] = [];
     for (const record of this.deps.store.all()) {
+      if (!options.all && this.isIntermediate(record.id)) continue;
       const config = this.config(record.id);
       let tags = this.deps.store.repoTags(record.id);
       const createdAt = createdSeconds(config);
@@ -443,6 +526,7 @@ export class ImageService {
         const config = this.config(record.id);
         const refs = this.deps.store.referencesOf(record.id);
         if (danglingOnly && refs.length > 0) continue;
+        if (refs.length === 0 && this.buildCache.isIntermediate(record.id)) continue; // build cache: builder prune's
         if (this.deps.usage.containersUsing(record.id).length > 0) continue;
         if (!matchesLabels(config, filters)) continue;
         if (until && !until.every((u) => createdSeconds(config) < u)) continue;

@@ -8,7 +8,7 @@ export interface ImageBackend {
   checkImportTarget(repo: string | undefined, tag: string | undefined): void;
   load(source: Readable): Promise<LoadedImage[]>;
   save(names: readonly string[]): AsyncGenerator<Buffer>;
-  list(options: { filters: ReadonlyMap<string, readonly string[]>; sharedSize: boolean }): ImageSummary[];
+  list(options: { filters: ReadonlyMap<string, readonly string[]>; sharedSize: boolean; all?: boolean }): ImageSummary[];
   inspect(name: string): ImageInspect;
   history(name: string): HistoryItem[];
   tag(source: string, repo: string, tag: string | undefined): Promise<void>;

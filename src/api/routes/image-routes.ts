@@ -94,7 +94,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
 
   app.get('/images/json', async (req: FastifyRequest<{ Querystring: Query }>) => {
     const filters = filtersParam(req.query['filters'], ['dangling', 'label', 'reference', 'before', 'since', 'until']);
-    return images.list({ filters, sharedSize: boolParam(req.query['shared-size']) });
+    return images.list({ filters, sharedSize: boolParam(req.query['shared-size']), all: boolParam(req.query['all']) });
   });
 
   app.post('/images/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
