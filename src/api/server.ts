@@ -15,6 +15,7 @@ import { registerImageRoutes } from './routes/image-routes.js';
 import type { DistributionBackend } from './routes/distribution-backend.js';
 import type { ContainerBackend } from './routes/container-backend.js';
 import { registerContainerRoutes } from './routes/container-routes.js';
+import { registerBuildRoutes, type BuildBackend } from './routes/build-routes.js';
 import { registerNetworkRoutes } from './routes/network-routes.js';
 import type { NetworkBackend } from './routes/network-backend.js';
 import { registerVolumeRoutes } from './routes/volume-routes.js';
@@ -35,6 +36,7 @@ export interface ApiBackends {
   execs?: ExecService;
   networks?: NetworkBackend;
   volumes?: VolumeBackend;
+  builds?: BuildBackend & { diskUsage(): unknown[] };
 }
 
 export interface ApiOptions {
@@ -113,7 +115,8 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   if (backends.networks) registerNetworkRoutes(app, backends.networks);
   if (backends.volumes) registerVolumeRoutes(app, backends.volumes);
   if (backends.execs) registerExecRoutes(app, hijack, backends.execs);
-  if (backends.images) registerImageRoutes(app, backends.images, backends.distribution, backends.volumes, backends.containers ? () => backends.containers!.diskUsage() : undefined);
+  if (backends.images) registerImageRoutes(app, backends.images, backends.distribution, backends.volumes, backends.containers ? () => backends.containers!.diskUsage() : undefined, backends.builds ? () => backends.builds!.diskUsage() : undefined);
+  if (backends.builds) registerBuildRoutes(app, backends.builds);
   options.register?.(app, hijack);
   await app.ready();
   const requestHandler = handler;

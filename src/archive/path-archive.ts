@@ -102,6 +102,8 @@ export interface ExtractOptions {
   noOverwriteDirNonDir: boolean;
   /** Owner for every entry instead of the archive's (docker cp -a into a container with a User). */
   owner?: { uid: number; gid: number };
+  /** Mode for every file and directory instead of the archive's (COPY --chmod). */
+  mode?: number;
   /** Renames an entry's cleaned path (the CLI copies `a` to `b` by renaming the first component). */
   rename?: (path: string) => string;
 }
@@ -147,7 +149,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
         }
         if (!existing || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
         await lchown(target, owner.uid, owner.gid);
-        await chmod(target, header.mode & 0o7777);
+        await chmod(target, options.mode ?? header.mode & 0o7777);
         directories.push({ host: target, mtime: header.mtime });
         guard.record(path, false);
         entries++;
@@ -182,7 +184,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
         }
         if (header.type !== 'link') {
           await lchown(temp, owner.uid, owner.gid);
-          if (header.type !== 'symlink') await chmod(temp, header.mode & 0o7777);
+          if (header.type !== 'symlink') await chmod(temp, options.mode ?? header.mode & 0o7777);
           if (header.type === 'symlink') await lutimes(temp, header.mtime, header.mtime);
           else await utimes(temp, header.mtime, header.mtime);
         }

@@ -20,6 +20,24 @@ export function expandWord(text: string, lookup: Lookup, escape = '\\'): string 
   return words.join('');
 }
 
+/** Substitutes variables only (heredoc bodies): quotes stay as written, the escape character keeps "$" literal. */
+export function expandVariables(text: string, lookup: Lookup, escape = '\\'): string {
+  const state: LexState = { text, pos: 0, escape, lookup };
+  let out = '';
+  while (state.pos < text.length) {
+    const c = text[state.pos]!;
+    if (c === escape && text[state.pos + 1] === '$') {
+      out += '$';
+      state.pos += 2;
+    } else if (c === '$') out += variable(state);
+    else {
+      out += c;
+      state.pos++;
+    }
+  }
+  return out;
+}
+
 /** Expands and splits into words at unquoted whitespace (COPY sources, EXPOSE, VOLUME, ...). */
 export function expandWords(text: string, lookup: Lookup, escape = '\\'): string[] {
   return lex(text, lookup, escape, true);

@@ -41,20 +41,5 @@ export function toApiTimestamp(text: string, nowMs: number): string {
   return `${Math.floor(ms / 1000)}.${pad((ms % 1000) * 1_000_000, 9)}`;
 }
 
-const UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration, in milliseconds. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let index = 0;
-  while (index < text.length) {
-    re.lastIndex = index;
-    const m = re.exec(text);
-    if (!m) return undefined;
-    total += Number(m[1]) * UNITS_MS[m[2]!]!;
-    index = re.lastIndex;
-  }
-  return index === 0 ? undefined : total;
-}
+import { parseGoDuration } from '../lib/go-duration.js';
+export { parseGoDuration };

@@ -620,6 +620,14 @@ export class ContainerService {
     }
   }
 
+  /** A build step: the container's diff as a layer over its image, with the builder's config. */
+  async commitBuildStep(term: string, options: { config: ContainerConfig; createdBy: string }): Promise<Digest> {
+    const record = this.get(term);
+    const excluded = new Set(this.mountPointsOf(record).map((p) => p.replace(/^\//, '')));
+    const layer = Readable.from(layerDiff(this.deps.snapshotter.upperDir(record.id), this.deps.runner, excluded));
+    return this.deps.images.buildStepImage(record.imageId, { config: options.config, createdBy: options.createdBy, layer });
+  }
+
   /**
    * GET /containers/{id}/export: the container's whole filesystem as one tar (GNU tar over the
    * overlay mount; a stopped container's is mounted for the export and unmounted after). The mount

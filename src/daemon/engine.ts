@@ -29,6 +29,12 @@ import { VolumeService } from '../volumes/volume-service.js';
 import { volumeJson } from '../volumes/volume-json.js';
 import { mountsJson } from '../containers/container-mounts.js';
 import { ContainerArchive } from '../containers/container-archive.js';
+import { BuildService } from '../build/build-service.js';
+import type { Digest } from '../content/digest.js';
+import type { ContainerConfig } from '../oci/index.js';
+import type { AuthConfig } from '../distribution/index.js';
+import type { ContainerConfigInput, HostConfigInput } from '../containers/container-record.js';
+import { parseNormalizedReference } from '../images/index.js';
 import { resolveUser } from '../containers/container-process.js';
 import { ContainerStatsReader } from '../containers/container-stats.js';
 import { networkModeOf } from '../containers/network-mode.js';
@@ -39,7 +45,7 @@ import type { ContainerRecord } from '../containers/container-record.js';
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
 import { lockDataRoot } from './data-root-lock.js';
 import { loadEngineId } from './engine-id.js';
@@ -244,6 +250,51 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       eventListeners: () => events.listenerCount,
     });
 
+    const buildCache = await BuildService.open(join(config.dataRoot, 'builder', 'cache.json'), () => new Date(deps.clock.nowMs()).toISOString());
+    images.useBuildCache(buildCache);
+    const builds = new BuildService({
+      cache: buildCache,
+      images,
+      tempRoot: join(config.dataRoot, 'builder', 'tmp'),
+      engine: {
+        resolveImage: async (name, pull) => {
+          if (!pull) {
+            try {
+              return images.inspect(name).Id as Digest;
+            } catch (err) {
+              if (!(err instanceof NotFoundError)) throw err;
+            }
+          }
+          const domain = parseNormalizedReference(name).domain;
+          const auth = buildAuth.get(domain) ?? buildAuth.get(domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain);
+          const resolved = await distribution.resolvePull(name, auth ? { auth } : {});
+          await distribution.pull(resolved, () => undefined);
+          return images.inspect(name).Id as Digest;
+        },
+        imageConfig: (id) => (images.imageConfig(id).config ?? {}) as ContainerConfig,
+        imageExists: (id) => images.exists(id),
+        imageHasLayers: (id) => (images.imageConfig(id).rootfs?.diff_ids.length ?? 0) > 0,
+        buildStepImage: (parent, options) => images.buildStepImage(parent, options),
+        tag: async (id, reference) => {
+          const ref = parseNormalizedReference(reference);
+          await images.tag(id, `${ref.domain}/${ref.path}`, ref.tag ?? 'latest');
+        },
+        createContainer: async (cfg, hostConfig) => (await containerService.create(undefined, cfg as ContainerConfigInput, hostConfig as HostConfigInput)).id,
+        startContainer: (id) => containerService.start(id),
+        waitContainer: (id) => containerService.wait(id, 'next-exit'),
+        removeContainer: (id) => containerService.remove(id, { force: true, volumes: true }),
+        containerLogPath: (id) => containerService.logPath(id),
+        openContainerFilesystem: (id) => containerService.openFilesystem(id),
+        commitContainer: (id, options) => containerService.commitBuildStep(id, options),
+        resolveUser: async (rootfs, user) => {
+          const resolved = await resolveUser(rootfs, user);
+          return { uid: resolved.uid, gid: resolved.gid };
+        },
+      },
+    });
+    // Credentials of the build being run (X-Registry-Config); builds run one at a time.
+    let buildAuth = new Map<string, AuthConfig>();
+
     const api: Api = await buildApi(
       {
         system: {
@@ -345,6 +396,14 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           connect: (net, container, settings) => containerService.connectNetwork(container, net, settings),
           disconnect: (net, container) => containerService.disconnectNetwork(container, net),
           prune: (labels) => network.prune((n) => !matchesLabelFilters(n.labels, labels)),
+        },
+        builds: {
+          build: (context, options, out, auth) => {
+            buildAuth = new Map(Object.entries(auth));
+            return builds.build(context, options, out);
+          },
+          prune: (options) => builds.prune(options),
+          diskUsage: () => builds.diskUsage(),
         },
         distribution: {
           preparePull: async (name, options) => {

@@ -41,7 +41,7 @@ async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Pro
   }
 }
 
-export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend, volumes?: VolumeBackend, containersUsage?: () => Promise<Record<string, unknown>[]>): void {
+export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend, volumes?: VolumeBackend, containersUsage?: () => Promise<Record<string, unknown>[]>, buildCacheUsage?: () => unknown[]): void {
   app.post('/images/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
     const q = req.query;
     const fromImage = singleParam(q['fromImage']);
@@ -148,6 +148,6 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
 
   app.get('/system/df', async () => {
     const usage = images.diskUsage();
-    return { LayersSize: usage.LayersSize, Images: usage.Images, Containers: containersUsage ? await containersUsage() : [], Volumes: volumes ? await volumes.usage() : [], BuildCache: [] };
+    return { LayersSize: usage.LayersSize, Images: usage.Images, Containers: containersUsage ? await containersUsage() : [], Volumes: volumes ? await volumes.usage() : [], BuildCache: buildCacheUsage ? buildCacheUsage() : [] };
   });
 }

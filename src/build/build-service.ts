@@ -1,0 +1,104 @@
+/**
+ * POST /build and the build cache: unpacks the context tar (plain or compressed) into a private
+ * directory with the same path-safety as docker cp, runs the builder, and removes the directory
+ * whatever happens. Builds run one at a time in this version; the cache is shared.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../content/digest.js';
+import { Mutex } from '../lib/keyed-mutex.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import { openDecompressed } from '../archive/compression.js';
+import { extractArchive } from '../archive/path-archive.js';
+import { RootedFilesystem } from '../archive/rooted-path.js';
+import { BuildCache } from './build-cache.js';
+import { ImageBuilder, type BuildOptions, type BuildOutput, type BuilderEngine } from './image-builder.js';
+
+export interface BuildCacheUsage {
+  ID: string;
+  Parent: string;
+  Parents: string[];
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string;
+  UsageCount: number;
+}
+
+export interface BuildImages {
+  isIntermediate(id: Digest): boolean;
+  topLayerSize(id: Digest): number;
+  removeUnusedImages(ids: readonly Digest[]): Promise<{ deleted: Digest[]; reclaimed: number }>;
+}
+
+export class BuildService {
+  private readonly builds = new Mutex();
+  private readonly builder: ImageBuilder;
+
+  constructor(private readonly deps: { engine: BuilderEngine; images: BuildImages; cache: BuildCache; tempRoot: string }) {
+    this.builder = new ImageBuilder(deps.engine, deps.cache, deps.tempRoot);
+  }
+
+  static async open(stateFile: string, now: () => string): Promise<BuildCache> {
+    const cache = new BuildCache(stateFile, now);
+    await cache.load();
+    return cache;
+  }
+
+  async build(context: Readable, options: Omit<BuildOptions, 'contextDir'>, out: BuildOutput): Promise<Digest> {
+    await mkdir(this.deps.tempRoot, { recursive: true });
+    const dir = await mkdtemp(join(this.deps.tempRoot, 'build-'));
+    try {
+      const contextDir = join(dir, 'context');
+      await mkdir(contextDir);
+      const { stream } = await openDecompressed(context);
+      await extractArchive(stream as AsyncIterable<Buffer>, new RootedFilesystem(contextDir), '/', { noOverwriteDirNonDir: false });
+      const dockerfilePath = posix.join('/', options.dockerfile || 'Dockerfile');
+      const resolved = await new RootedFilesystem(contextDir).resolve(dockerfilePath, { followLast: true }).catch(() => undefined);
+      if (!resolved?.stats?.isFile()) throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
+      const text = await readFile(resolved.hostPath, 'utf8');
+      return await this.builds.run(() => this.builder.build({ ...options, contextDir }, out, text));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The build cache for /system/df: every cached step image that is not also an image users see. */
+  diskUsage(): BuildCacheUsage[] {
+    return this.deps.cache
+      .all()
+      .filter((e) => this.deps.images.isIntermediate(e.image))
+      .map((e) => ({
+        ID: e.key.slice(0, 25),
+        Parent: e.parent === 'scratch' ? '' : e.parent,
+        Parents: e.parent === 'scratch' ? [] : [e.parent],
+        Type: 'regular',
+        Description: e.createdBy,
+        InUse: false,
+        Shared: false,
+        Size: this.deps.images.topLayerSize(e.image),
+        CreatedAt: e.createdAt,
+        LastUsedAt: e.lastUsedAt,
+        UsageCount: e.usageCount,
+      }));
+  }
+
+  /** POST /build/prune: drops the cache and deletes its images nothing else needs. */
+  async prune(options: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    return this.builds.run(async () => {
+      const entries = this.deps.cache.all();
+      // Intermediates (children first, so parents become removable) and, with all, final untagged results too.
+      const ids = [...new Set(entries.map((e) => e.image))].reverse();
+      const { deleted, reclaimed } = await this.deps.images.removeUnusedImages(ids);
+      const gone = new Set<string>(deleted);
+      const removedKeys = entries.filter((e) => gone.has(e.image)).map((e) => e.key.slice(0, 25));
+      this.deps.cache.forget(options.all ? new Set(entries.map((e) => e.image)) : gone);
+      await this.deps.cache.save();
+      return { CachesDeleted: removedKeys, SpaceReclaimed: reclaimed };
+    });
+  }
+}

@@ -1,0 +1,567 @@
+/**
+ * The classic builder: runs a parsed Dockerfile step by step. RUN runs in a container of the
+ * current image and commits its diff; COPY and ADD extract into a created (never started)
+ * container's rootfs, resolved inside it, and commit; the other instructions change only the
+ * config. Every step's image is cached by parent, instruction and copied-file checksums.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile, mkdir, open } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Digest } from '../content/digest.js';
+import type { ContainerConfig, HealthConfig } from '../oci/index.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import { parseGoDuration } from '../lib/go-duration.js';
+import { RootedFilesystem } from '../archive/rooted-path.js';
+import { extractArchive, packPath } from '../archive/path-archive.js';
+import { openDecompressed } from '../archive/compression.js';
+import { followLog } from '../logs/log-follow.js';
+import { DockerfileError } from './dockerfile-error.js';
+import { flagValues, parseDockerfile, type Instruction } from './dockerfile-parser.js';
+import { expandVariables, expandWord, expandWords, keyValuePairs, type Lookup } from './word-expansion.js';
+import { checksumSource, CopyFailedError, resolveSources } from './copy-sources.js';
+import { BuildCache, cacheKey } from './build-cache.js';
+
+export interface BuildOptions {
+  contextDir: string;
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  remove: boolean;
+  forceRemove: boolean;
+  labels: Record<string, string>;
+  networkMode?: string;
+  shmSize?: number;
+  memory?: number;
+  cpuQuota?: number;
+  extraHosts?: string[];
+}
+
+export interface BuildOutput {
+  stream(text: string): void;
+  aux(value: unknown): void;
+}
+
+/** What the builder needs from the engine's containers and images. */
+export interface BuilderEngine {
+  resolveImage(name: string, pull: boolean): Promise<Digest>;
+  imageConfig(id: Digest): ContainerConfig;
+  imageExists(id: Digest): boolean;
+  imageHasLayers(id: Digest): boolean;
+  buildStepImage(parent: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable }): Promise<Digest>;
+  tag(id: Digest, reference: string): Promise<void>;
+  createContainer(config: Record<string, unknown>, hostConfig: Record<string, unknown>): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  waitContainer(id: string): Promise<number>;
+  removeContainer(id: string): Promise<void>;
+  containerLogPath(id: string): string;
+  openContainerFilesystem(id: string): Promise<{ fs: RootedFilesystem; release: () => Promise<void> }>;
+  commitContainer(id: string, options: { config: ContainerConfig; createdBy: string }): Promise<Digest>;
+  resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number }>;
+}
+
+/** A RUN that failed: the build's error, with the command's exit code for the CLI's status. */
+export class BuildStepFailedError extends InvalidArgumentError {
+  constructor(message: string, readonly exitCode: number) {
+    super(message, { code: 'BERTH_BUILD_STEP_FAILED' });
+  }
+}
+
+interface StageState {
+  name?: string;
+  image: Digest | undefined;
+  config: ContainerConfig;
+  args: Map<string, string | undefined>;
+  cmdSet: boolean;
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+function envMap(config: ContainerConfig): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const e of config.Env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) map.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return map;
+}
+
+export class ImageBuilder {
+  constructor(private readonly engine: BuilderEngine, private readonly cache: BuildCache, private readonly tempRoot: string) {}
+
+  async build(options: BuildOptions, out: BuildOutput, dockerfileText: string): Promise<Digest> {
+    const { escape, instructions } = parseDockerfile(dockerfileText);
+    const total = instructions.length;
+    const usedArgs = new Set<string>();
+    const metaArgs = new Map<string, string | undefined>();
+    const stages: StageState[] = [];
+    let stage: StageState | undefined;
+    let step = 0;
+    const lastStageIndex = options.target === undefined ? -1 : this.targetStage(instructions, options.target);
+    try {
+      for (const instruction of instructions) {
+        step++;
+        out.stream(`Step ${step}/${total} : ${instruction.original}\n`);
+        try {
+          if (instruction.keyword === 'FROM') {
+            if (stage && lastStageIndex !== -1 && stages.length - 1 === lastStageIndex) break;
+            stage = await this.from(instruction, escape, metaArgs, stages, options, out);
+            stages.push(stage);
+            continue;
+          }
+          if (!stage) {
+            if (instruction.keyword !== 'ARG') throw new DockerfileError('no build stage in current context');
+            for (const [name, value] of keyValuePairs(instruction.args, (n) => metaArgs.get(n), escape, 'ARG')) {
+              const given = Object.prototype.hasOwnProperty.call(options.buildArgs, name) ? options.buildArgs[name] : undefined;
+              metaArgs.set(name, given ?? value);
+              if (given !== undefined) usedArgs.add(name);
+            }
+            continue;
+          }
+          await this.step(stage, instruction, escape, metaArgs, usedArgs, stages, options, out);
+        } catch (err) {
+          if (err instanceof DockerfileError && !err.message.startsWith('Dockerfile parse error')) throw DockerfileError.atLine(instruction.line, err);
+          throw err;
+        }
+      }
+      if (!stage) throw new DockerfileError('no build stage in current context');
+      if (Object.keys(options.labels).length > 0) {
+        const config = { ...stage.config, Labels: { ...(stage.config.Labels ?? {}), ...options.labels } };
+        await this.commitConfig(stage, config, `/bin/sh -c #(nop)  LABEL ${Object.entries(options.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`, options, out, true);
+      }
+      const unused = Object.keys(options.buildArgs).filter((a) => !usedArgs.has(a) && !PREDEFINED_ARGS.has(a));
+      if (unused.length > 0) out.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+      if (!stage.image) {
+        // FROM scratch with nothing in it: an empty image still needs an ID.
+        await this.commitConfig(stage, stage.config, '', options, out, true);
+      }
+      const id = stage.image!;
+      out.aux({ ID: id });
+      out.stream(`Successfully built ${short(id)}\n`);
+      for (const tag of options.tags) {
+        await this.engine.tag(id, tag);
+        out.stream(`Successfully tagged ${tag.includes(':') && !tag.includes('/') || /:[^/]+$/.test(tag) ? tag : `${tag}:latest`}\n`);
+      }
+      return id;
+    } finally {
+      await this.cache.save();
+    }
+  }
+
+  private targetStage(instructions: Instruction[], target: string): number {
+    let index = -1;
+    for (const instruction of instructions) {
+      if (instruction.keyword !== 'FROM') continue;
+      index++;
+      const m = /\s+as\s+(\S+)\s*$/i.exec(instruction.args);
+      if (m && m[1]!.toLowerCase() === target.toLowerCase()) return index;
+    }
+    throw new InvalidArgumentError(`failed to reach build target ${target} in Dockerfile`);
+  }
+
+  private async from(instruction: Instruction, escape: string, metaArgs: Map<string, string | undefined>, stages: StageState[], options: BuildOptions, out: BuildOutput): Promise<StageState> {
+    flagValues(instruction, ['platform']);
+    const m = /^(\S+)(?:\s+as\s+(\S+))?\s*$/i.exec(instruction.args);
+    if (!m) throw DockerfileError.atLine(instruction.line, 'FROM requires either one or three arguments');
+    const baseName = expandWord(m[1]!, (n) => metaArgs.get(n), escape);
+    const name = m[2]?.toLowerCase();
+    const previous = stages.find((s) => s.name !== undefined && s.name === baseName.toLowerCase());
+    let image: Digest | undefined;
+    if (previous) image = previous.image;
+    else if (baseName !== 'scratch') image = await this.engine.resolveImage(baseName, options.pull);
+    const config: ContainerConfig = image ? structuredClone(this.engine.imageConfig(image)) : {};
+    out.stream(image ? ` ---> ${short(image)}\n` : ' ---> \n');
+    const state: StageState = { ...(name ? { name } : {}), image, config, args: new Map(), cmdSet: false };
+    const triggers = (config as { OnBuild?: string[] | null }).OnBuild ?? [];
+    if (triggers.length > 0) {
+      out.stream(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
+      (state.config as { OnBuild?: string[] | null }).OnBuild = null;
+      for (const trigger of triggers) {
+        const parsed = parseDockerfile(`FROM scratch\n${trigger}`).instructions[1]!;
+        if (parsed.keyword === 'ONBUILD' || parsed.keyword === 'FROM' || parsed.keyword === 'MAINTAINER') throw new DockerfileError(`${parsed.keyword} isn't allowed as an ONBUILD trigger`);
+        await this.step(state, parsed, escape, metaArgs, new Set(), stages, options, out);
+      }
+    }
+    return state;
+  }
+
+  private lookup(stage: StageState): Lookup {
+    const env = envMap(stage.config);
+    return (name) => env.get(name) ?? stage.args.get(name);
+  }
+
+  /** Build args in effect for RUN: declared with ARG and set; they reach RUN's environment only. */
+  private runArgs(stage: StageState): [string, string][] {
+    const env = envMap(stage.config);
+    return [...stage.args].filter((e): e is [string, string] => e[1] !== undefined && !env.has(e[0]));
+  }
+
+  private async step(stage: StageState, instruction: Instruction, escape: string, metaArgs: Map<string, string | undefined>, usedArgs: Set<string>, stages: StageState[], options: BuildOptions, out: BuildOutput): Promise<void> {
+    const lookup = this.lookup(stage);
+    const config: ContainerConfig = structuredClone(stage.config);
+    const nop = (text: string) => `/bin/sh -c #(nop)  ${text}`;
+    const execOrShell = (): string[] => instruction.json ?? [...(config.Shell ?? DEFAULT_SHELL), instruction.args];
+    switch (instruction.keyword) {
+      case 'ARG': {
+        flagValues(instruction, []);
+        for (const [name, value] of keyValuePairs(instruction.args, lookup, escape, 'ARG')) {
+          const given = Object.prototype.hasOwnProperty.call(options.buildArgs, name) ? options.buildArgs[name] : undefined;
+          if (given !== undefined && given !== null) usedArgs.add(name);
+          stage.args.set(name, given ?? value ?? metaArgs.get(name));
+        }
+        out.stream(stage.image ? ` ---> ${short(stage.image)}\n` : '');
+        return;
+      }
+      case 'ENV': {
+        const env = envMap(config);
+        for (const [name, value] of keyValuePairs(instruction.args, lookup, escape, 'ENV')) env.set(name, value);
+        config.Env = [...env].map(([k, v]) => `${k}=${v}`);
+        return this.commitConfig(stage, config, nop(`ENV ${[...keyValuePairs(instruction.args, lookup, escape, 'ENV')].map(([k, v]) => `${k}=${v}`).join(' ')}`), options, out);
+      }
+      case 'LABEL': {
+        config.Labels = { ...(config.Labels ?? {}) };
+        for (const [name, value] of keyValuePairs(instruction.args, lookup, escape, 'LABEL')) config.Labels[name] = value;
+        return this.commitConfig(stage, config, nop(`LABEL ${instruction.args}`), options, out);
+      }
+      case 'MAINTAINER':
+        return this.commitConfig(stage, config, nop(`MAINTAINER ${instruction.args}`), options, out);
+      case 'CMD':
+        config.Cmd = execOrShell();
+        stage.cmdSet = true;
+        return this.commitConfig(stage, config, nop(`CMD ${JSON.stringify(config.Cmd)}`), options, out);
+      case 'ENTRYPOINT':
+        config.Entrypoint = instruction.json ?? (instruction.args ? [...(config.Shell ?? DEFAULT_SHELL), instruction.args] : null as unknown as string[]);
+        if (!stage.cmdSet) config.Cmd = null as unknown as string[];
+        return this.commitConfig(stage, config, nop(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)}`), options, out);
+      case 'WORKDIR': {
+        const dir = expandWord(instruction.args, lookup, escape);
+        config.WorkingDir = posix.isAbsolute(dir) ? posix.normalize(dir) : posix.join(config.WorkingDir || '/', dir);
+        return this.commitConfig(stage, config, `/bin/sh -c #(nop) WORKDIR ${config.WorkingDir}`, options, out);
+      }
+      case 'USER':
+        config.User = expandWord(instruction.args, lookup, escape);
+        if (!config.User) throw new DockerfileError('USER requires exactly one argument');
+        return this.commitConfig(stage, config, nop(`USER ${config.User}`), options, out);
+      case 'EXPOSE': {
+        config.ExposedPorts = { ...(config.ExposedPorts ?? {}) };
+        const ports = expandWords(instruction.args, lookup, escape);
+        if (ports.length === 0) throw new DockerfileError('EXPOSE requires at least one argument');
+        for (const port of ports) {
+          const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(port);
+          if (!m) throw new DockerfileError(`invalid containerPort: ${port}`);
+          for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) config.ExposedPorts[`${p}/${(m[3] ?? 'tcp').toLowerCase()}`] = {};
+        }
+        return this.commitConfig(stage, config, nop(`EXPOSE ${Object.keys(config.ExposedPorts).join(' ')}`), options, out);
+      }
+      case 'VOLUME': {
+        const volumes = instruction.json ?? expandWords(instruction.args, lookup, escape);
+        if (volumes.length === 0) throw new DockerfileError('VOLUME requires at least one argument');
+        config.Volumes = { ...(config.Volumes ?? {}) };
+        for (const v of volumes) {
+          if (!v.trim()) throw new DockerfileError('VOLUME specified can not be an empty string');
+          config.Volumes[v] = {};
+        }
+        return this.commitConfig(stage, config, nop(`VOLUME ${JSON.stringify(volumes)}`), options, out);
+      }
+      case 'STOPSIGNAL':
+        config.StopSignal = expandWord(instruction.args, lookup, escape);
+        return this.commitConfig(stage, config, nop(`STOPSIGNAL ${config.StopSignal}`), options, out);
+      case 'SHELL':
+        if (!instruction.json || instruction.json.length === 0) throw new DockerfileError('SHELL requires the arguments to be in JSON form');
+        config.Shell = instruction.json;
+        return this.commitConfig(stage, config, nop(`SHELL ${JSON.stringify(config.Shell)}`), options, out);
+      case 'ONBUILD': {
+        const trigger = instruction.args.trim();
+        const keyword = trigger.split(/\s+/)[0]?.toUpperCase() ?? '';
+        if (keyword === 'ONBUILD') throw new DockerfileError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+        if (keyword === 'FROM' || keyword === 'MAINTAINER') throw new DockerfileError(`${keyword} isn't allowed as an ONBUILD trigger`);
+        const holder = config as { OnBuild?: string[] | null };
+        holder.OnBuild = [...(holder.OnBuild ?? []), trigger];
+        return this.commitConfig(stage, config, nop(`ONBUILD ${trigger}`), options, out);
+      }
+      case 'HEALTHCHECK':
+        config.Healthcheck = this.healthcheck(instruction);
+        return this.commitConfig(stage, config, nop(`HEALTHCHECK ${JSON.stringify(config.Healthcheck)}`), options, out);
+      case 'RUN':
+        flagValues(instruction, []);
+        return this.run(stage, instruction, options, out);
+      case 'COPY':
+      case 'ADD':
+        return this.copy(stage, instruction, escape, stages, options, out);
+      default:
+        throw new DockerfileError(`unknown instruction: ${instruction.keyword}`);
+    }
+  }
+
+  private healthcheck(instruction: Instruction): HealthConfig {
+    const flags = flagValues(instruction, ['interval', 'timeout', 'start-period', 'start-interval', 'retries']);
+    const rest = instruction.args.trim();
+    const keyword = rest.split(/\s+/)[0]?.toUpperCase();
+    if (keyword === 'NONE') {
+      if (rest.split(/\s+/).length > 1 || flags.size > 0) throw new DockerfileError('HEALTHCHECK NONE takes no arguments');
+      return { Test: ['NONE'] };
+    }
+    if (keyword !== 'CMD') throw new DockerfileError(`Unknown type "${keyword ?? ''}" in HEALTHCHECK (try CMD)`);
+    const command = rest.slice(3).trim();
+    let test: string[];
+    try {
+      const parsed: unknown = JSON.parse(command);
+      test = Array.isArray(parsed) && parsed.every((p) => typeof p === 'string') ? ['CMD', ...(parsed as string[])] : ['CMD-SHELL', command];
+    } catch {
+      test = ['CMD-SHELL', command];
+    }
+    const health: HealthConfig = { Test: test };
+    const duration = (name: string, field: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval') => {
+      const text = flags.get(name);
+      if (text === undefined) return;
+      const ms = parseGoDuration(text);
+      if (ms === undefined) throw new DockerfileError(`time: invalid duration "${text}"`);
+      if (ms !== 0 && ms < 1) throw new DockerfileError(`Interval "${name}" cannot be less than 1ms`);
+      (health as Record<string, number>)[field] = Math.round(ms * 1e6);
+    };
+    duration('interval', 'Interval');
+    duration('timeout', 'Timeout');
+    duration('start-period', 'StartPeriod');
+    duration('start-interval', 'StartInterval');
+    const retries = flags.get('retries');
+    if (retries !== undefined) {
+      if (!/^\d+$/.test(retries) || Number(retries) < 1) throw new DockerfileError(`--retries must be at least 1 (not ${retries})`);
+      health.Retries = Number(retries);
+    }
+    return health;
+  }
+
+  /** Records a config-only step (cached like every other), printing the new image's ID. */
+  private async commitConfig(stage: StageState, config: ContainerConfig, createdBy: string, options: BuildOptions, out: BuildOutput, quiet = false): Promise<void> {
+    const key = cacheKey(stage.image, createdBy, config);
+    const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+    if (cached) {
+      if (!quiet) out.stream(' ---> Using cache\n');
+    } else {
+      const id = await this.engine.buildStepImage(stage.image, { config, createdBy });
+      this.cache.record(key, stage.image, id, createdBy);
+      stage.image = id;
+      stage.config = config;
+      if (!quiet) out.stream(` ---> ${short(id)}\n`);
+      return;
+    }
+    stage.image = cached;
+    stage.config = config;
+    if (!quiet) out.stream(` ---> ${short(cached)}\n`);
+  }
+
+  private async run(stage: StageState, instruction: Instruction, options: BuildOptions, out: BuildOutput): Promise<void> {
+    if (!stage.image) throw new BuildStepFailedError('no such file or directory: a RUN needs a base image with a shell (FROM scratch has none)', 1);
+    const shell = stage.config.Shell ?? DEFAULT_SHELL;
+    let command: string[];
+    const heredoc = instruction.heredocs[0];
+    if (instruction.json) command = instruction.json;
+    else if (heredoc && /^<<-?["']?\w+["']?\s*$/.test(instruction.args)) command = [...shell, heredoc.content];
+    else if (instruction.heredocs.length > 0) {
+      // The shell reads the heredocs itself: hand it the line and the bodies as written.
+      command = [...shell, `${instruction.args}\n${instruction.heredocs.map((h) => `${h.content}${h.name}`).join('\n')}`];
+    } else command = [...shell, instruction.args];
+    const args = this.runArgs(stage);
+    const createdBy = args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ${command.join(' ')}` : command.join(' ');
+    const key = cacheKey(stage.image, createdBy, stage.config);
+    const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+    if (cached) {
+      out.stream(' ---> Using cache\n');
+      out.stream(` ---> ${short(cached)}\n`);
+      stage.image = cached;
+      return;
+    }
+    const hostConfig: Record<string, unknown> = {
+      NetworkMode: options.networkMode || 'default',
+      ...(options.shmSize ? { ShmSize: options.shmSize } : {}),
+      ...(options.memory ? { Memory: options.memory } : {}),
+      ...(options.cpuQuota ? { CpuQuota: options.cpuQuota } : {}),
+      ...(options.extraHosts?.length ? { ExtraHosts: options.extraHosts } : {}),
+    };
+    const id = await this.engine.createContainer({
+      Image: stage.image,
+      Cmd: command,
+      Entrypoint: [],
+      Env: [...(stage.config.Env ?? []), ...args.map(([k, v]) => `${k}=${v}`)],
+      WorkingDir: stage.config.WorkingDir ?? '',
+      User: stage.config.User ?? '',
+      Labels: {},
+      AttachStdout: true,
+      AttachStderr: true,
+    }, hostConfig);
+    out.stream(` ---> Running in ${short(id)}\n`);
+    let succeeded = false;
+    try {
+      const exited = this.engine.waitContainer(id);
+      let stopped = false;
+      const streamed = (async () => {
+        for await (const batch of followLog(this.engine.containerLogPath(id), { follow: true, stopped: () => stopped, pollMs: 20 })) {
+          const text = batch.map((r) => r.text).join('');
+          if (text) out.stream(text);
+        }
+      })();
+      await this.engine.startContainer(id);
+      const code = await exited;
+      stopped = true;
+      await streamed;
+      if (code !== 0) throw new BuildStepFailedError(`The command '${command.join(' ')}' returned a non-zero code: ${code}`, code);
+      const image = await this.engine.commitContainer(id, { config: stage.config, createdBy });
+      this.cache.record(key, stage.image, image, createdBy);
+      stage.image = image;
+      succeeded = true;
+    } finally {
+      if (succeeded ? options.remove || options.forceRemove : options.forceRemove) {
+        await this.engine.removeContainer(id).catch(() => undefined);
+        if (succeeded) out.stream(` ---> Removed intermediate container ${short(id)}\n`);
+      }
+    }
+    out.stream(` ---> ${short(stage.image)}\n`);
+  }
+
+  private async copy(stage: StageState, instruction: Instruction, escape: string, stages: StageState[], options: BuildOptions, out: BuildOutput): Promise<void> {
+    const keyword = instruction.keyword;
+    const flags = flagValues(instruction, keyword === 'ADD' ? ['chown', 'chmod', 'checksum', 'link'] : ['from', 'chown', 'chmod', 'link', 'parents', 'exclude']);
+    const lookup = this.lookup(stage);
+    const words = instruction.json ?? expandWords(instruction.args, lookup, escape);
+    if (words.length < 2) throw new DockerfileError(`${keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+    const rawDest = words[words.length - 1]!;
+    const sourceWords = words.slice(0, -1);
+    const destDirSyntax = rawDest.endsWith('/') || rawDest.endsWith('/.');
+    const dest = posix.isAbsolute(rawDest) ? posix.normalize(rawDest) : posix.join(stage.config.WorkingDir || '/', rawDest);
+    const chmodText = flags.get('chmod');
+    if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new DockerfileError(`invalid chmod parameter: ${chmodText}`);
+    const mode = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+    const chown = flags.get('chown') ? expandWord(flags.get('chown')!, lookup, escape) : undefined;
+
+    // Where the sources come from: the context, another stage, or an image.
+    const scratch = await mkdtemp(join(this.tempRoot, 'copy-'));
+    const cleanups: (() => Promise<void>)[] = [() => rm(scratch, { recursive: true, force: true })];
+    try {
+      let sourceFs = new RootedFilesystem(options.contextDir);
+      const from = flags.get('from');
+      if (from) {
+        const fromName = expandWord(from, lookup, escape);
+        const fromStage = /^\d+$/.test(fromName) ? stages[Number(fromName)] : stages.find((s) => s.name === fromName.toLowerCase());
+        const fromImage = fromStage ? fromStage.image : await this.engine.resolveImage(fromName, false);
+        if (!fromImage) throw new DockerfileError(`${keyword} --from=${fromName}: the stage has no filesystem`);
+        const holder = await this.engine.createContainer({ Image: fromImage, Cmd: ['/bin/sh', '-c', '#(nop) COPY --from'], Entrypoint: [], Labels: {} }, { NetworkMode: 'none' });
+        cleanups.push(() => this.engine.removeContainer(holder));
+        const opened = await this.engine.openContainerFilesystem(holder);
+        cleanups.push(opened.release);
+        sourceFs = opened.fs;
+      }
+      // Heredoc and URL sources become files in a scratch directory first.
+      const patterns: { fs: RootedFilesystem; pattern: string; archive: boolean; name?: string }[] = [];
+      const scratchFs = new RootedFilesystem(scratch);
+      for (const word of sourceWords) {
+        const heredoc = instruction.heredocs.find((h) => word === `<<${h.name}` || word === `<<-${h.name}` || new RegExp(`^<<-?["']${h.name}["']$`).test(word));
+        if (heredoc) {
+          const content = heredoc.expand ? expandVariables(heredoc.content, lookup, escape) : heredoc.content;
+          await writeFile(join(scratch, heredoc.name), content, { mode: 0o644 });
+          patterns.push({ fs: scratchFs, pattern: `/${heredoc.name}`, archive: false });
+        } else if (/^https?:\/\//.test(word)) {
+          if (keyword !== 'ADD') throw new DockerfileError('source can\'t be a URL for COPY');
+          const name = posix.basename(new URL(word).pathname) || 'download';
+          const response = await fetch(word);
+          if (!response.ok) throw new CopyFailedError(`failed to GET ${word} with status ${response.status} ${response.statusText}`);
+          const file = join(scratch, name);
+          await writeFile(file, Buffer.from(await response.arrayBuffer()), { mode: 0o600 });
+          patterns.push({ fs: scratchFs, pattern: `/${name}`, archive: false });
+        } else {
+          patterns.push({ fs: sourceFs, pattern: word, archive: keyword === 'ADD' && !from });
+        }
+      }
+      const resolved: { fs: RootedFilesystem; path: string; isDirectory: boolean; archive: boolean }[] = [];
+      for (const p of patterns) for (const s of await resolveSources(p.fs, [p.pattern], keyword)) resolved.push({ fs: p.fs, ...s, archive: p.archive });
+      if (resolved.length > 1 && !destDirSyntax) throw new DockerfileError(`When using ${keyword} with more than one source file, the destination must be a directory and end with a /`);
+
+      // The cache key: what is copied (checksums), where, and how.
+      const sums: string[] = [];
+      for (const r of resolved) sums.push(await checksumSource(r.fs, r.path));
+      const kind = resolved.length === 1 ? (resolved[0]!.isDirectory ? 'dir' : 'file') : 'multi';
+      const digest = createHash('sha256').update(sums.join(',')).digest('hex');
+      const createdBy = `/bin/sh -c #(nop) ${keyword} ${[chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean).join(' ')}${chown || chmodText ? ' ' : ''}${kind}:${digest} in ${rawDest} `;
+      const key = cacheKey(stage.image, createdBy, stage.config);
+      const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+      if (cached) {
+        out.stream(' ---> Using cache\n');
+        out.stream(` ---> ${short(cached)}\n`);
+        stage.image = cached;
+        return;
+      }
+
+      // The target: a created container's rootfs (its links resolved inside it), or for FROM scratch an empty directory.
+      let target: RootedFilesystem;
+      let containerId: string | undefined;
+      if (stage.image && this.engine.imageHasLayers(stage.image)) {
+        containerId = await this.engine.createContainer({ Image: stage.image, Cmd: ['/bin/sh', '-c', createdBy.replace('/bin/sh -c ', '')], Entrypoint: [], Labels: {} }, { NetworkMode: 'none' });
+        cleanups.push(() => this.engine.removeContainer(containerId!));
+        const opened = await this.engine.openContainerFilesystem(containerId);
+        cleanups.push(opened.release);
+        target = opened.fs;
+      } else {
+        const layerRoot = join(scratch, 'layer');
+        await mkdir(layerRoot);
+        target = new RootedFilesystem(layerRoot);
+      }
+      let owner: { uid: number; gid: number } | undefined = { uid: 0, gid: 0 };
+      if (chown) owner = await this.owner(chown, target);
+      const destResolved = await target.resolve(dest, { followLast: true }).catch(() => undefined);
+      const destIsDir = destDirSyntax || resolved.length > 1 || destResolved?.stats?.isDirectory() === true;
+      for (const source of resolved) {
+        if (source.archive && !source.isDirectory && (await isArchive(source.fs.hostPathOf(source.path)))) {
+          const { stream } = await openDecompressed(Readable.from(readChunks(source.fs.hostPathOf(source.path))));
+          await extractArchive(stream as AsyncIterable<Buffer>, target, '/', { noOverwriteDirNonDir: false, rename: (p) => posix.join(dest.slice(1), p), ...(owner ? { owner } : {}) });
+          continue;
+        }
+        const entryPath = source.isDirectory ? dest : destIsDir ? posix.join(dest, posix.basename(source.path)) : dest;
+        const entryName = entryPath === '/' ? '.' : entryPath.slice(1);
+        await extractArchive(packPath(source.fs, source.path, entryName), target, '/', { noOverwriteDirNonDir: false, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) });
+      }
+      let image: Digest;
+      if (containerId) image = await this.engine.commitContainer(containerId, { config: stage.config, createdBy });
+      else image = await this.engine.buildStepImage(stage.image, { config: stage.config, createdBy, layer: Readable.from(packPath(target, '/', '.')) });
+      this.cache.record(key, stage.image, image, createdBy);
+      stage.image = image;
+      out.stream(` ---> ${short(image)}\n`);
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    }
+  }
+
+  private async owner(chown: string, target: RootedFilesystem): Promise<{ uid: number; gid: number }> {
+    try {
+      return await this.engine.resolveUser(target.root, chown);
+    } catch (err) {
+      throw new DockerfileError(`unable to convert uid/gid chown string to host mapping: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    for await (const chunk of handle.createReadStream()) yield chunk as Buffer;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** gzip, bzip2, xz, zstd or a plain tar (ustar magic at 257): what ADD unpacks. */
+async function isArchive(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(head, 0, 512, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+    if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return true;
+    return bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    await handle.close();
+  }
+}
