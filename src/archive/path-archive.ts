@@ -33,7 +33,7 @@ function entryTypeOfStats(stats: Stats): EntryType | undefined {
  * directory, everything below it. Mounts below it are packed from their sources. Hard links
  * within the pack become link entries.
  */
-export async function* packPath(fs: RootedFilesystem, path: string, entryName: string): AsyncGenerator<Buffer> {
+export async function* packPath(fs: RootedFilesystem, path: string, entryName: string, include?: (name: string) => boolean): AsyncGenerator<Buffer> {
   const seen = new Map<string, string>();
   async function* walk(containerPath: string, name: string): AsyncGenerator<Buffer> {
     const host = fs.hostPathOf(containerPath);
@@ -60,13 +60,16 @@ export async function* packPath(fs: RootedFilesystem, path: string, entryName: s
       }
       seen.set(key, name);
     }
+    // An excluded directory is still walked: a later rule may bring back something inside it.
+    const included = include === undefined || include(name);
+    if (!included && type !== 'dir') return;
     if (type === 'file') {
       header.size = stats.size;
       yield encodeHeader(header);
       yield* fileData(host, stats.size);
       return;
     }
-    yield encodeHeader(header);
+    if (included) yield encodeHeader(header);
     if (type !== 'dir') return;
     const children = (await readdir(host).catch(() => [] as string[])).sort();
     for (const child of children) yield* walk(posix.join(containerPath, child), `${name}/${child}`);

@@ -13,6 +13,7 @@ import { openDecompressed } from '../archive/compression.js';
 import { extractArchive } from '../archive/path-archive.js';
 import { RootedFilesystem } from '../archive/rooted-path.js';
 import { BuildCache } from './build-cache.js';
+import { parseDockerfile } from './dockerfile-parser.js';
 import { ImageBuilder, type BuildOptions, type BuildOutput, type BuilderEngine } from './image-builder.js';
 
 export interface BuildCacheUsage {
@@ -27,6 +28,13 @@ export interface BuildCacheUsage {
   CreatedAt: string;
   LastUsedAt: string;
   UsageCount: number;
+}
+
+export interface PreparedBuild {
+  /** Runs the build (one at a time) and removes the context after. */
+  run(out: BuildOutput): Promise<Digest>;
+  /** Removes the context of a build that will not run. */
+  dispose(): Promise<void>;
 }
 
 export interface BuildImages {
@@ -49,9 +57,14 @@ export class BuildService {
     return cache;
   }
 
-  async build(context: Readable, options: Omit<BuildOptions, 'contextDir'>, out: BuildOutput): Promise<Digest> {
+  /**
+   * Unpacks the context and parses its Dockerfile, so that a missing or malformed Dockerfile is
+   * an HTTP error (as moby answers) before the build's output stream starts.
+   */
+  async prepare(context: Readable, options: Omit<BuildOptions, 'contextDir'>): Promise<PreparedBuild> {
     await mkdir(this.deps.tempRoot, { recursive: true });
     const dir = await mkdtemp(join(this.deps.tempRoot, 'build-'));
+    const dispose = () => rm(dir, { recursive: true, force: true });
     try {
       const contextDir = join(dir, 'context');
       await mkdir(contextDir);
@@ -60,10 +73,20 @@ export class BuildService {
       const dockerfilePath = posix.join('/', options.dockerfile || 'Dockerfile');
       const resolved = await new RootedFilesystem(contextDir).resolve(dockerfilePath, { followLast: true }).catch(() => undefined);
       if (!resolved?.stats?.isFile()) throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);
-      const text = await readFile(resolved.hostPath, 'utf8');
-      return await this.builds.run(() => this.builder.build({ ...options, contextDir }, out, text));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+      const dockerfile = parseDockerfile(await readFile(resolved.hostPath, 'utf8'));
+      return {
+        run: async (out) => {
+          try {
+            return await this.builds.run(() => this.builder.build({ ...options, contextDir }, out, dockerfile));
+          } finally {
+            await dispose();
+          }
+        },
+        dispose,
+      };
+    } catch (err) {
+      await dispose();
+      throw err;
     }
   }
 

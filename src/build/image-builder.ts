@@ -17,7 +17,7 @@ import { extractArchive, packPath } from '../archive/path-archive.js';
 import { openDecompressed } from '../archive/compression.js';
 import { followLog } from '../logs/log-follow.js';
 import { DockerfileError } from './dockerfile-error.js';
-import { flagValues, parseDockerfile, type Instruction } from './dockerfile-parser.js';
+import { flagValues, parseDockerfile, type Instruction, type ParsedDockerfile } from './dockerfile-parser.js';
 import { expandVariables, expandWord, expandWords, keyValuePairs, type Lookup } from './word-expansion.js';
 import { checksumSource, CopyFailedError, resolveSources } from './copy-sources.js';
 import { BuildCache, cacheKey } from './build-cache.js';
@@ -51,7 +51,7 @@ export interface BuilderEngine {
   imageConfig(id: Digest): ContainerConfig;
   imageExists(id: Digest): boolean;
   imageHasLayers(id: Digest): boolean;
-  buildStepImage(parent: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable }): Promise<Digest>;
+  buildStepImage(parent: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable; author?: string }): Promise<Digest>;
   tag(id: Digest, reference: string): Promise<void>;
   createContainer(config: Record<string, unknown>, hostConfig: Record<string, unknown>): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -59,7 +59,7 @@ export interface BuilderEngine {
   removeContainer(id: string): Promise<void>;
   containerLogPath(id: string): string;
   openContainerFilesystem(id: string): Promise<{ fs: RootedFilesystem; release: () => Promise<void> }>;
-  commitContainer(id: string, options: { config: ContainerConfig; createdBy: string }): Promise<Digest>;
+  commitContainer(id: string, options: { config: ContainerConfig; createdBy: string; author?: string }): Promise<Digest>;
   resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number }>;
 }
 
@@ -76,6 +76,7 @@ interface StageState {
   config: ContainerConfig;
   args: Map<string, string | undefined>;
   cmdSet: boolean;
+  author?: string;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -94,8 +95,8 @@ function envMap(config: ContainerConfig): Map<string, string> {
 export class ImageBuilder {
   constructor(private readonly engine: BuilderEngine, private readonly cache: BuildCache, private readonly tempRoot: string) {}
 
-  async build(options: BuildOptions, out: BuildOutput, dockerfileText: string): Promise<Digest> {
-    const { escape, instructions } = parseDockerfile(dockerfileText);
+  async build(options: BuildOptions, out: BuildOutput, dockerfile: ParsedDockerfile): Promise<Digest> {
+    const { escape, instructions } = dockerfile;
     const total = instructions.length;
     const usedArgs = new Set<string>();
     const metaArgs = new Map<string, string | undefined>();
@@ -105,11 +106,11 @@ export class ImageBuilder {
     const lastStageIndex = options.target === undefined ? -1 : this.targetStage(instructions, options.target);
     try {
       for (const instruction of instructions) {
+        if (instruction.keyword === 'FROM' && stage && lastStageIndex !== -1 && stages.length - 1 === lastStageIndex) break;
         step++;
         out.stream(`Step ${step}/${total} : ${instruction.original}\n`);
         try {
           if (instruction.keyword === 'FROM') {
-            if (stage && lastStageIndex !== -1 && stages.length - 1 === lastStageIndex) break;
             stage = await this.from(instruction, escape, metaArgs, stages, options, out);
             stages.push(stage);
             continue;
@@ -229,6 +230,7 @@ export class ImageBuilder {
         return this.commitConfig(stage, config, nop(`LABEL ${instruction.args}`), options, out);
       }
       case 'MAINTAINER':
+        stage.author = instruction.args;
         return this.commitConfig(stage, config, nop(`MAINTAINER ${instruction.args}`), options, out);
       case 'CMD':
         config.Cmd = execOrShell();
@@ -343,7 +345,7 @@ export class ImageBuilder {
     if (cached) {
       if (!quiet) out.stream(' ---> Using cache\n');
     } else {
-      const id = await this.engine.buildStepImage(stage.image, { config, createdBy });
+      const id = await this.engine.buildStepImage(stage.image, { config, createdBy, ...(stage.author ? { author: stage.author } : {}) });
       this.cache.record(key, stage.image, id, createdBy);
       stage.image = id;
       stage.config = config;
@@ -410,7 +412,7 @@ export class ImageBuilder {
       stopped = true;
       await streamed;
       if (code !== 0) throw new BuildStepFailedError(`The command '${command.join(' ')}' returned a non-zero code: ${code}`, code);
-      const image = await this.engine.commitContainer(id, { config: stage.config, createdBy });
+      const image = await this.engine.commitContainer(id, { config: stage.config, createdBy, ...(stage.author ? { author: stage.author } : {}) });
       this.cache.record(key, stage.image, image, createdBy);
       stage.image = image;
       succeeded = true;
@@ -524,8 +526,8 @@ export class ImageBuilder {
         await extractArchive(packPath(source.fs, source.path, entryName), target, '/', { noOverwriteDirNonDir: false, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) });
       }
       let image: Digest;
-      if (containerId) image = await this.engine.commitContainer(containerId, { config: stage.config, createdBy });
-      else image = await this.engine.buildStepImage(stage.image, { config: stage.config, createdBy, layer: Readable.from(packPath(target, '/', '.')) });
+      if (containerId) image = await this.engine.commitContainer(containerId, { config: stage.config, createdBy, ...(stage.author ? { author: stage.author } : {}) });
+      else image = await this.engine.buildStepImage(stage.image, { config: stage.config, createdBy, layer: Readable.from(packPath(target, '/', '.')), ...(stage.author ? { author: stage.author } : {}) });
       this.cache.record(key, stage.image, image, createdBy);
       stage.image = image;
       out.stream(` ---> ${short(image)}\n`);

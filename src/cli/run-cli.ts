@@ -4,6 +4,8 @@ import { volumeGroup } from './commands/volume/volume.js';
 import { commitCommand, diffCommand, topCommand } from './commands/container/inspect-changes.js';
 import { containerPruneCommand, exportCommand } from './commands/container/export-prune.js';
 import { cpCommand } from './commands/container/cp.js';
+import { buildCommand, builderPruneCommand } from './commands/image/build.js';
+import { systemDfCommand, systemPruneCommand } from './commands/system.js';
 import { statsCommand, updateCommand } from './commands/container/stats.js';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
@@ -41,7 +43,7 @@ const imageGroup: Command = {
   usage: 'berth image COMMAND',
   summary: 'Manage images',
   flags: {},
-  subcommands: [historyCommand, imageImportCommand, imageInspectCommand, imageLoadCommand, imageListCommand, imagePruneCommand, pullCommand, pushCommand, imageRemoveCommand, imageSaveCommand, imageTagCommand],
+  subcommands: [buildCommand, historyCommand, imageImportCommand, imageInspectCommand, imageLoadCommand, imageListCommand, imagePruneCommand, pullCommand, pushCommand, imageRemoveCommand, imageSaveCommand, imageTagCommand],
   run: async () => 0,
 };
 
@@ -54,7 +56,28 @@ const containerGroup: Command = {
   run: async () => 0,
 };
 
+const systemGroup: Command = {
+  name: 'system',
+  usage: 'berth system COMMAND',
+  summary: 'Manage berth',
+  flags: {},
+  subcommands: [systemDfCommand, systemPruneCommand],
+  run: async () => 0,
+};
+
+const builderGroup: Command = {
+  name: 'builder',
+  usage: 'berth builder COMMAND',
+  summary: 'Manage builds',
+  flags: {},
+  subcommands: [builderPruneCommand],
+  run: async () => 0,
+};
+
 const COMMANDS: Command[] = [
+  buildCommand,
+  builderGroup,
+  systemGroup,
   containerGroup,
   networkGroup,
   portCommand,

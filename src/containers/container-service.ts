@@ -436,7 +436,7 @@ export class ContainerService {
       await this.deps.network.disconnect(record.id).catch(() => undefined);
       await this.unmountRootfs(record.id).catch(() => undefined);
       // As Docker: a --rm container that could not start is removed too.
-      if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true }).catch(() => undefined);
+      if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
     for (const m of record.mounts ?? []) if (m.Type === 'volume') this.deps.publish({ Type: 'volume', Action: 'mount', Actor: { ID: m.Name!, Attributes: { container: record.id, destination: m.Destination, driver: 'local', 'read/write': String(m.RW) } } });
@@ -621,11 +621,11 @@ export class ContainerService {
   }
 
   /** A build step: the container's diff as a layer over its image, with the builder's config. */
-  async commitBuildStep(term: string, options: { config: ContainerConfig; createdBy: string }): Promise<Digest> {
+  async commitBuildStep(term: string, options: { config: ContainerConfig; createdBy: string; author?: string }): Promise<Digest> {
     const record = this.get(term);
     const excluded = new Set(this.mountPointsOf(record).map((p) => p.replace(/^\//, '')));
     const layer = Readable.from(layerDiff(this.deps.snapshotter.upperDir(record.id), this.deps.runner, excluded));
-    return this.deps.images.buildStepImage(record.imageId, { config: options.config, createdBy: options.createdBy, layer });
+    return this.deps.images.buildStepImage(record.imageId, { ...options, layer });
   }
 
   /**
@@ -871,7 +871,7 @@ export class ContainerService {
       await this.deps.store.save(record);
     }
     this.restartDelays.delete(id);
-    if (record.hostConfig.AutoRemove) await this.remove(id, { force: true }).catch(() => undefined);
+    if (record.hostConfig.AutoRemove) await this.remove(id, { force: true, volumes: true }).catch(() => undefined);
   }
 
   /** Starts the container's health check when it has one (image HEALTHCHECK or --health-cmd). */

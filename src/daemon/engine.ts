@@ -398,9 +398,14 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           prune: (labels) => network.prune((n) => !matchesLabelFilters(n.labels, labels)),
         },
         builds: {
-          build: (context, options, out, auth) => {
-            buildAuth = new Map(Object.entries(auth));
-            return builds.build(context, options, out);
+          prepare: async (context, options, auth) => {
+            const prepared = await builds.prepare(context, options);
+            return {
+              run: (out) => {
+                buildAuth = new Map(Object.entries(auth));
+                return prepared.run(out);
+              },
+            };
           },
           prune: (options) => builds.prune(options),
           diskUsage: () => builds.diskUsage(),

@@ -86,7 +86,7 @@ export class ImageService {
    * One build step's image: the parent's (or, for FROM scratch, an empty) config with `config`
    * and a history entry, plus the layer when the step changed files. Not tagged.
    */
-  async buildStepImage(parentId: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable }): Promise<Digest> {
+  async buildStepImage(parentId: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable; author?: string }): Promise<Digest> {
     return this.lock.run(async () => {
       const parent = parentId ? this.deps.store.get(parentId) : undefined;
       if (parentId && !parent) throw new NotFoundError(`No such image: ${parentId}`);
@@ -105,6 +105,7 @@ export class ImageService {
         const config: ImageConfig = {
           ...parentConfig,
           created,
+          ...(options.author ? { author: options.author } : {}),
           config: options.config,
           rootfs: { type: 'layers', diff_ids: diffIds },
           history: [...(parentConfig.history ?? []), { created, created_by: options.createdBy, ...(options.layer ? {} : { empty_layer: true }) }],

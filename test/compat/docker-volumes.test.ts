@@ -50,6 +50,12 @@ describe('volumes and mounts on berthd', { skip: ready ? false : 'needs root, th
     assert.match((await run('volume', 'ls', '-q')).stdout, new RegExp(mounts[0]!.Name));
     assert.equal((await run('rm', '-v', id)).code, 0);
     assert.doesNotMatch((await run('volume', 'ls', '-q')).stdout, new RegExp(mounts[0]!.Name));
+    // run --rm takes its anonymous volumes with it; a named one stays.
+    const before = (await run('volume', 'ls', '-q')).stdout;
+    assert.equal((await run('run', '--rm', '-v', 'kept-by-rm:/named', 'withvolume', 'true')).code, 0);
+    const after = (await run('volume', 'ls', '-q')).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(after, [...before.split('\n').filter(Boolean), 'kept-by-rm'].sort());
+    await run('volume', 'rm', 'kept-by-rm');
   });
 
   test('bind mounts: :ro refuses writes, a missing -v source is created, a missing --mount source is an error', async () => {

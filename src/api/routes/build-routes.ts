@@ -12,7 +12,8 @@ import type { AuthConfig } from '../../distribution/index.js';
 type Query = Record<string, string | string[] | undefined>;
 
 export interface BuildBackend {
-  build(context: Readable, options: Omit<BuildOptions, 'contextDir'>, out: BuildOutput, auth: Record<string, AuthConfig>): Promise<Digest>;
+  /** Unpacks the context and parses the Dockerfile (errors are HTTP errors); run streams the build. */
+  prepare(context: Readable, options: Omit<BuildOptions, 'contextDir'>, auth: Record<string, AuthConfig>): Promise<{ run(out: BuildOutput): Promise<Digest> }>;
   prune(options: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
@@ -68,6 +69,7 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
     };
     const quiet = boolParam(q['q']);
     const auth = registryConfig(req.headers['x-registry-config']);
+    const prepared = await builds.prepare(req.raw, options, auth);
     const stream = openJsonStream(reply);
     const pending: Promise<void>[] = [];
     const send = (message: unknown) => void pending.push(stream.write(JSON.stringify(message)));
@@ -78,7 +80,7 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
       aux: (value) => send({ aux: value }),
     };
     try {
-      const id = await builds.build(req.raw, options, out, auth);
+      const id = await prepared.run(out);
       if (quiet) send({ stream: `${id}\n` });
     } catch (err) {
       const { status, message } = toHttpError(err);
