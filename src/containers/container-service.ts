@@ -357,7 +357,7 @@ export class ContainerService {
       const embeddedDns = endpoints[0] ? this.deps.network.dnsServerFor(endpoints[0].networkId) : undefined;
       const custom = { servers: (record.hostConfig['Dns'] as string[] | undefined) ?? [], search: (record.hostConfig['DnsSearch'] as string[] | undefined) ?? [], options: (record.hostConfig['DnsOptions'] as string[] | undefined) ?? [] };
       await writeFile(join(dataDir, 'resolv.conf'), customResolvConf(resolvConf(this.deps.hostResolvConf, embeddedDns), embeddedDns ? { ...custom, servers: [] } : custom));
-      const user = await resolveUser(this.rootfs(record.id), record.config.User ?? imageConfig.User ?? '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
+      const user = await resolveUser(this.rootfs(record.id), record.config.User || imageConfig.User || '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
       const env = environmentOf(record.config, imageConfig, hostname);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
       const privileged = record.hostConfig.Privileged === true;
