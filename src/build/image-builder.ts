@@ -38,6 +38,8 @@ export interface BuildOptions {
   memory?: number;
   cpuQuota?: number;
   extraHosts?: string[];
+  /** Images (pulled, loaded or built elsewhere) whose history may stand in for steps (--cache-from). */
+  cacheFrom?: string[];
 }
 
 export interface BuildOutput {
@@ -48,9 +50,12 @@ export interface BuildOutput {
 /** What the builder needs from the engine's containers and images. */
 export interface BuilderEngine {
   resolveImage(name: string, pull: boolean): Promise<Digest>;
+  /** A local image by name or ID, never pulled. */
+  localImage(name: string): Digest | undefined;
   imageConfig(id: Digest): ContainerConfig;
   imageExists(id: Digest): boolean;
   imageHasLayers(id: Digest): boolean;
+  restoreCachedStep(parent: Digest | undefined, source: Digest, options: { config: ContainerConfig; createdBy: string }): Promise<Digest | undefined>;
   buildStepImage(parent: Digest | undefined, options: { config: ContainerConfig; createdBy: string; layer?: Readable; author?: string }): Promise<Digest>;
   tag(id: Digest, reference: string): Promise<void>;
   createContainer(config: Record<string, unknown>, hostConfig: Record<string, unknown>): Promise<string>;
@@ -93,6 +98,8 @@ function envMap(config: ContainerConfig): Map<string, string> {
 }
 
 export class ImageBuilder {
+  private cacheSources: Digest[] = [];
+
   constructor(private readonly engine: BuilderEngine, private readonly cache: BuildCache, private readonly tempRoot: string) {}
 
   async build(options: BuildOptions, out: BuildOutput, dockerfile: ParsedDockerfile): Promise<Digest> {
@@ -104,6 +111,12 @@ export class ImageBuilder {
     let stage: StageState | undefined;
     let step = 0;
     const lastStageIndex = options.target === undefined ? -1 : this.targetStage(instructions, options.target);
+    this.cacheSources = [];
+    for (const name of options.cacheFrom ?? []) {
+      // As Docker: a --cache-from image that is not here is skipped, not pulled.
+      const id = this.engine.localImage(name);
+      if (id) this.cacheSources.push(id);
+    }
     try {
       for (const instruction of instructions) {
         if (instruction.keyword === 'FROM' && stage && lastStageIndex !== -1 && stages.length - 1 === lastStageIndex) break;
@@ -152,6 +165,21 @@ export class ImageBuilder {
     } finally {
       await this.cache.save();
     }
+  }
+
+  /** A step's image from the cache: this daemon's own, else an image given with --cache-from. */
+  private async cached(stage: StageState, key: string, createdBy: string, config: ContainerConfig, options: BuildOptions): Promise<Digest | undefined> {
+    if (options.noCache) return undefined;
+    const own = this.cache.lookup(key, (id) => this.engine.imageExists(id));
+    if (own) return own;
+    for (const source of this.cacheSources) {
+      const restored = await this.engine.restoreCachedStep(stage.image, source, { config, createdBy });
+      if (restored) {
+        this.cache.record(key, stage.image, restored, createdBy);
+        return restored;
+      }
+    }
+    return undefined;
   }
 
   private targetStage(instructions: Instruction[], target: string): number {
@@ -341,7 +369,7 @@ export class ImageBuilder {
   /** Records a config-only step (cached like every other), printing the new image's ID. */
   private async commitConfig(stage: StageState, config: ContainerConfig, createdBy: string, options: BuildOptions, out: BuildOutput, quiet = false): Promise<void> {
     const key = cacheKey(stage.image, createdBy, config);
-    const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+    const cached = await this.cached(stage, key, createdBy, config, options);
     if (cached) {
       if (!quiet) out.stream(' ---> Using cache\n');
     } else {
@@ -371,7 +399,7 @@ export class ImageBuilder {
     const args = this.runArgs(stage);
     const createdBy = args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ${command.join(' ')}` : command.join(' ');
     const key = cacheKey(stage.image, createdBy, stage.config);
-    const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+    const cached = await this.cached(stage, key, createdBy, stage.config, options);
     if (cached) {
       out.stream(' ---> Using cache\n');
       out.stream(` ---> ${short(cached)}\n`);
@@ -489,7 +517,7 @@ export class ImageBuilder {
       const digest = createHash('sha256').update(sums.join(',')).digest('hex');
       const createdBy = `/bin/sh -c #(nop) ${keyword} ${[chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean).join(' ')}${chown || chmodText ? ' ' : ''}${kind}:${digest} in ${rawDest} `;
       const key = cacheKey(stage.image, createdBy, stage.config);
-      const cached = options.noCache ? undefined : this.cache.lookup(key, (id) => this.engine.imageExists(id));
+      const cached = await this.cached(stage, key, createdBy, stage.config, options);
       if (cached) {
         out.stream(' ---> Using cache\n');
         out.stream(` ---> ${short(cached)}\n`);

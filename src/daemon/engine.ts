@@ -271,6 +271,14 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           await distribution.pull(resolved, () => undefined);
           return images.inspect(name).Id as Digest;
         },
+        localImage: (name) => {
+          try {
+            return images.inspect(name).Id as Digest;
+          } catch {
+            return undefined;
+          }
+        },
+        restoreCachedStep: (parent, source, options) => images.restoreCachedStep(parent, source, options),
         imageConfig: (id) => (images.imageConfig(id).config ?? {}) as ContainerConfig,
         imageExists: (id) => images.exists(id),
         imageHasLayers: (id) => (images.imageConfig(id).rootfs?.diff_ids.length ?? 0) > 0,

@@ -119,6 +119,42 @@ export class ImageService {
     });
   }
 
+  /**
+   * The classic builder's --cache-from: when `source` was built from `parent` by the same steps so
+   * far and its next step is `createdBy`, a step image of `parent` plus that step's layer (from
+   * `source`, already unpacked) with the builder's `config`. Undefined when the histories differ.
+   */
+  async restoreCachedStep(parentId: Digest | undefined, sourceId: Digest, options: { config: ContainerConfig; createdBy: string }): Promise<Digest | undefined> {
+    const source = this.deps.store.get(sourceId);
+    const parent = parentId ? this.deps.store.get(parentId) : undefined;
+    if (!source || (parentId && !parent)) return undefined;
+    const sourceHistory = this.config(source.id).history ?? [];
+    const parentHistory = parent ? (this.config(parent.id).history ?? []) : [];
+    if (sourceHistory.length <= parentHistory.length) return undefined;
+    for (let i = 0; i < parentHistory.length; i++) {
+      if (sourceHistory[i]!.created_by !== parentHistory[i]!.created_by || Boolean(sourceHistory[i]!.empty_layer) !== Boolean(parentHistory[i]!.empty_layer)) return undefined;
+    }
+    const parentDiffIds = parent?.diffIds ?? [];
+    if (parentDiffIds.some((d, i) => source.diffIds[i] !== d)) return undefined;
+    const next = sourceHistory[parentHistory.length]!;
+    if (next.created_by !== options.createdBy) return undefined;
+    return this.lock.run(async () => {
+      const parentConfig: ImageConfig = parent ? this.config(parent.id) : { architecture: this.deps.platform.architecture, os: this.deps.platform.os, rootfs: { type: 'layers', diff_ids: [] }, history: [] } as unknown as ImageConfig;
+      const withLayer = !next.empty_layer;
+      const diffIds = withLayer ? [...parentDiffIds, source.diffIds[parentDiffIds.length]!] : parentDiffIds;
+      const layers = withLayer ? [...(parent?.layers ?? []), source.layers[parentDiffIds.length]!] : (parent?.layers ?? []);
+      if (withLayer && diffIds.length !== parentDiffIds.length + 1) return undefined;
+      const config: ImageConfig = {
+        ...parentConfig,
+        created: next.created ?? this.nowIso(),
+        config: options.config,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history: [...parentHistory, next],
+      };
+      return (await this.register(Buffer.from(JSON.stringify(config)), layers, undefined)).id;
+    });
+  }
+
   /** Deletes build-cache images no container uses and no tag names; the bytes freed. */
   async removeUnusedImages(ids: readonly Digest[]): Promise<{ deleted: Digest[]; reclaimed: number }> {
     return this.lock.run(async () => {

@@ -178,4 +178,40 @@ describe('docker build on berthd', { skip: ready ? false : 'needs root, the dock
     assert.match((await run('system', 'df', '--format', '{{.Type}} {{.TotalCount}}')).stdout, /^Build Cache 0$/m);
     assert.equal((await run('run', '--rm', 'localhost/gz', 'cat', '/gz')).stdout, 'gz\n', 'tagged images survive the prune');
   });
+
+  test('examples/getting-started builds and serves its page through a published port', async () => {
+    const example = join(process.cwd(), 'examples', 'getting-started');
+    const r = await build('-t', 'getting-started', example);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const id = (await run('run', '-d', '-p', '127.0.0.1::80', 'getting-started')).stdout.trim();
+    try {
+      const port = /:(\d+)$/.exec((await run('port', id, '80')).stdout.trim())![1];
+      let page = '';
+      for (let i = 0; i < 50 && !page; i++) {
+        page = await fetch(`http://127.0.0.1:${port}/`).then((res) => (res.ok ? res.text() : ''), () => '');
+        if (!page) await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(page, readFileSync(join(example, 'site', 'index.html'), 'utf8'));
+    } finally {
+      await run('rm', '-f', id);
+    }
+  });
+
+  test('--cache-from: a loaded image (no local build cache) stands in for the steps it was built by', async () => {
+    const ctx = makeContext('FROM busybox\nENV STAGE=one\nCOPY src/a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCMD ["cat", "/b.txt"]\n');
+    assert.equal((await build('-t', 'localhost/origin:1', ctx)).code, 0);
+    const archive = join(ctx, 'origin.tar');
+    assert.equal((await run('save', '-o', archive, 'localhost/origin:1')).code, 0);
+    assert.equal((await run('builder', 'prune', '-a', '-f')).code, 0);
+    assert.equal((await run('rmi', 'localhost/origin:1')).code, 0);
+    assert.equal((await run('load', '-i', archive)).code, 0);
+    const without = await build('-t', 'localhost/rebuilt:1', ctx.replace(/$/, ''), '--no-cache');
+    assert.doesNotMatch(without.stdout, /Using cache/);
+    await run('rmi', 'localhost/rebuilt:1');
+    assert.equal((await run('builder', 'prune', '-a', '-f')).code, 0);
+    const withCache = await build('--cache-from', 'localhost/origin:1', '-t', 'localhost/rebuilt:2', ctx);
+    assert.equal(withCache.code, 0, withCache.stderr);
+    assert.equal((withCache.stdout.match(/ ---> Using cache/g) ?? []).length, 4, withCache.stdout);
+    assert.equal((await run('run', '--rm', 'localhost/rebuilt:2')).stdout, 'a\n');
+  });
 });

@@ -66,6 +66,7 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
       ...(numberParam('memory', q['memory']) ? { memory: numberParam('memory', q['memory'])! } : {}),
       ...(numberParam('cpuquota', q['cpuquota']) ? { cpuQuota: numberParam('cpuquota', q['cpuquota'])! } : {}),
       ...(extraHosts ? { extraHosts: extraHosts.split(/[,\s]+/).filter(Boolean) } : {}),
+      cacheFrom: jsonParam<string[]>('cachefrom', q['cachefrom'], []),
     };
     const quiet = boolParam(q['q']);
     const auth = registryConfig(req.headers['x-registry-config']);

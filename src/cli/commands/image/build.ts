@@ -49,6 +49,7 @@ export const buildCommand = defineCommand({
     'force-rm': { type: 'bool', usage: 'Always remove intermediate containers' },
     'add-host': { type: 'strings', usage: 'Add a custom host-to-IP mapping ("host:ip")' },
     'shm-size': { type: 'string', usage: 'Size of "/dev/shm"' },
+    'cache-from': { type: 'strings', usage: 'Images to consider as cache sources' },
   } as const,
   async run({ flags, positionals }, ctx) {
     if (positionals.length !== 1) throw new CliError(`"berth build" requires exactly 1 argument.\nSee 'berth build --help'.`, 1);
@@ -87,6 +88,7 @@ export const buildCommand = defineCommand({
       platform: flags.platform,
       extrahosts: flags['add-host']?.join(','),
       shmsize: flags['shm-size'],
+      cachefrom: flags['cache-from']?.length ? JSON.stringify(flags['cache-from']) : undefined,
     };
     const response = await ctx.client().request('POST', '/build', { query, bodyStream: Readable.from(counted), headers: { 'Content-Type': 'application/x-tar' } });
     if (!flags.quiet) ctx.stdout.write(`Sending build context to berthd  ${humanSize(sent)}\n`);
