@@ -4,7 +4,7 @@
  * whatever happens. Builds run one at a time in this version; the cache is shared.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../content/digest.js';
 import { Mutex } from '../lib/keyed-mutex.js';
@@ -52,6 +52,7 @@ export class BuildService {
   }
 
   static async open(stateFile: string, now: () => string): Promise<BuildCache> {
+    await mkdir(dirname(stateFile), { recursive: true });
     const cache = new BuildCache(stateFile, now);
     await cache.load();
     return cache;

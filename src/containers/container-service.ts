@@ -34,7 +34,7 @@ import { parsePortBindings, type PortRequest } from '../network/port-bindings.js
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
-import { effectiveHealthcheck, HealthMonitor } from './health-check.js';
+import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
 import type { HealthConfig } from '../oci/index.js';
 import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
 import { spawn } from 'node:child_process';
@@ -229,6 +229,7 @@ export class ContainerService {
     if (!config.Image) throw new InvalidArgumentError('config.Image is required');
     checkSupported(config, hostConfig);
     checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
+    checkHealthcheck((config as { Healthcheck?: HealthConfig }).Healthcheck);
     rotationOf(hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]); // 400 for a bad driver or log-opt
     await resolveDevices(hostConfig['Devices'] as DeviceInput[] | undefined); // 400 for a missing or non-device path
     const mode = networkModeOf(hostConfig);

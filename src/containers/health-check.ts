@@ -5,6 +5,7 @@
  * one success makes it healthy. The last 5 results are kept. Unhealthy alone restarts nothing.
  */
 import type { HealthConfig } from '../oci/index.js';
+import { InvalidArgumentError } from '../lib/errors.js';
 
 export interface HealthResult {
   Start: string;
@@ -28,6 +29,17 @@ export function effectiveHealthcheck(image: HealthConfig | undefined, container:
   const test = merged.Test ?? [];
   if (test.length === 0 || test[0] === 'NONE') return undefined;
   return merged;
+}
+
+/** moby's checks at create: durations 0 (the default) or at least 1 ms, retries not negative. */
+export function checkHealthcheck(config: HealthConfig | undefined): void {
+  if (!config) return;
+  const MINIMUM = 1e6;
+  for (const field of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
+    const value = config[field];
+    if (value !== undefined && value !== 0 && value < MINIMUM) throw new InvalidArgumentError(`${field} in Healthcheck cannot be less than 1ms`);
+  }
+  if (config.Retries !== undefined && config.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }
 
 /** The command to run: CMD args as given, CMD-SHELL through /bin/sh -c. */

@@ -465,3 +465,54 @@ describe('docker CLI health checks on berthd', { skip: ready ? false : 'needs ro
     }
   });
 });
+
+describe('docker CLI system prune and bad input on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBusyboxDaemon();
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+
+  test('bad input: a negative health interval, an unknown restart policy, update of a removed container', async () => {
+    const before = (await run('ps', '-aq')).stdout;
+    const negative = await daemon.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', Cmd: ['true'], Healthcheck: { Test: ['CMD', 'true'], Interval: -1_000_000_000 } }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(negative.status, 400);
+    assert.equal(JSON.parse(negative.body).message, 'Interval in Healthcheck cannot be less than 1ms');
+    const policy = await run('run', '-d', '--restart', 'bogus', 'busybox', 'true');
+    assert.equal(policy.code, 125);
+    assert.match(policy.stderr, /invalid restart policy 'bogus'/);
+    const id = (await run('create', 'busybox', 'true')).stdout.trim();
+    await run('rm', id);
+    const update = await run('update', '--memory', '64m', id);
+    assert.equal(update.code, 1);
+    assert.match(update.stderr, new RegExp(`No such container: ${id}`));
+    assert.equal((await run('ps', '-aq')).stdout, before, 'nothing was created by the refused requests');
+  });
+  test('system prune takes stopped containers, unused networks and dangling images; -a --volumes the rest it reports', async () => {
+    const kept = (await run('run', '-d', '--name', 'kept', 'busybox', 'sleep', '300')).stdout.trim();
+    const stopped = (await run('create', '--name', 'stopped', 'busybox', 'true')).stdout.trim();
+    assert.equal((await run('network', 'create', 'unused-net')).code, 0);
+    assert.equal((await run('volume', 'create', 'unused-vol')).code, 0);
+    assert.equal((await run('tag', 'busybox', 'localhost/spare:1')).code, 0);
+    const dangling = (await run('commit', stopped)).stdout.trim();
+    const pruned = await run('system', 'prune', '-f');
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${stopped}\\n`));
+    assert.match(pruned.stdout, /Deleted Networks:\nunused-net\n/);
+    assert.match(pruned.stdout, new RegExp(`deleted: ${dangling}`));
+    assert.match(pruned.stdout, /Total reclaimed space: /);
+    assert.equal((await run('ps', '-aq', '--no-trunc')).stdout.trim(), kept);
+    assert.match((await run('volume', 'ls', '-q')).stdout, /unused-vol/, 'volumes stay without --volumes');
+    await run('rm', '-f', kept);
+    const all = await run('system', 'prune', '-a', '--volumes', '-f');
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /untagged: localhost\/spare:1/);
+    assert.equal((await run('images', '-q')).stdout, '');
+    const df = await run('system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Size}}');
+    assert.match(df.stdout, /^Images 0 0B$/m);
+    assert.match(df.stdout, /^Containers 0 0B$/m);
+  });
+});
