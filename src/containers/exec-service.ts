@@ -12,6 +12,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/error
 import type { NewEvent } from '../events/index.js';
 import type { ContainerService } from './container-service.js';
 import { resolveUser } from './container-process.js';
+import { resizeTerminalExec, runTerminalExec } from './exec-terminal.js';
+import type { ConmonMonitor } from '../runtime/conmon-monitor.js';
 
 export interface ExecConfig {
   Cmd?: string[];
@@ -20,6 +22,8 @@ export interface ExecConfig {
   User?: string;
   Privileged?: boolean;
   Tty?: boolean;
+  /** [height, width] of the client's terminal (API 1.42+). */
+  ConsoleSize?: [number, number] | null;
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
@@ -41,18 +45,21 @@ export interface ExecOutput {
 
 export class ExecService {
   private readonly execs = new Map<string, ExecRecord>();
+  /** The conmon directories of running terminal execs, for resize. */
+  private readonly terminalDirs = new Map<string, string>();
 
   constructor(
     private readonly containers: ContainerService,
     private readonly publish: (event: NewEvent) => void,
     private readonly heldCapabilities: string[],
+    private readonly terminal?: { monitor: ConmonMonitor; socatPath: string | undefined },
   ) {}
 
   create(containerTerm: string, config: ExecConfig): string {
     const container = this.containers.get(containerTerm);
     if (container.state.status !== 'running') throw new ConflictError(`container ${container.id} is not running`);
     if (!config.Cmd || config.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
-    if (config.Tty) throw new InvalidArgumentError('not supported by berth yet: exec with a TTY (-t)');
+    if (config.Tty && !this.terminal) throw new InvalidArgumentError('exec with a TTY (-t) needs conmon, which this berthd does not have');
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, { id, containerId: container.id, config, running: false, exitCode: null, pid: 0 });
     this.publish({ Type: 'container', Action: `exec_create: ${config.Cmd.join(' ')}`, Actor: { ID: container.id, Attributes: { execID: id, name: container.name, image: container.imageName } } });
@@ -91,6 +98,7 @@ export class ExecService {
       ...(user ? { user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } } : {}),
       ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] } } : {}),
     };
+    if (exec.config.Tty && this.terminal) return this.startOnTerminal(exec, container.id, container.name, container.imageName, processSpec, output);
     const processFile = join(bundle, `exec-${id}.json`);
     await writeFile(processFile, JSON.stringify(processSpec));
     const detached = output === undefined;
@@ -131,13 +139,53 @@ export class ExecService {
     return exitCode;
   }
 
+  /** An exec with a TTY, under its own conmon; the output is raw (one stream), as Docker sends it. */
+  private async startOnTerminal(exec: ExecRecord, containerId: string, name: string, image: string, processSpec: Record<string, unknown>, output: ExecOutput | undefined): Promise<number> {
+    const env = (processSpec['env'] as string[]).some((e) => e.startsWith('TERM=')) ? processSpec['env'] : [...(processSpec['env'] as string[]), 'TERM=xterm'];
+    const size = exec.config.ConsoleSize;
+    const spec = { ...processSpec, env, terminal: true, ...(size && size[0] > 0 && size[1] > 0 ? { consoleSize: { height: size[0], width: size[1] } } : {}) };
+    exec.running = true;
+    this.terminalDirs.set(exec.id, this.terminalDir(containerId, exec.id));
+    const exitCode = await runTerminalExec({
+      monitor: this.terminal!.monitor,
+      socatPath: this.terminal!.socatPath,
+      dir: this.terminalDir(containerId, exec.id),
+      containerId,
+      execId: exec.id,
+      runtimePath: this.containers.runtimePathOf(containerId),
+      process: spec,
+      ...(exec.config.AttachStdin && output?.stdin ? { stdin: output.stdin } : {}),
+      ...(output ? { write: (chunk: Buffer) => output.write('stdout', chunk) } : {}),
+      onStarted: (pid) => {
+        exec.pid = pid;
+        this.publish({ Type: 'container', Action: `exec_start: ${exec.config.Cmd!.join(' ')}`, Actor: { ID: containerId, Attributes: { execID: exec.id, name, image } } });
+      },
+    }).finally(() => this.terminalDirs.delete(exec.id));
+    exec.running = false;
+    exec.exitCode = exitCode;
+    this.publish({ Type: 'container', Action: 'exec_die', Actor: { ID: containerId, Attributes: { execID: exec.id, exitCode: String(exitCode), name, image } } });
+    return exitCode;
+  }
+
+  private terminalDir(containerId: string, execId: string): string {
+    return join(this.containers.bundlePath(containerId), `exec-${execId.slice(0, 12)}`);
+  }
+
+  /** POST /exec/{id}/resize: only an exec with a TTY has something to resize. */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const exec = this.get(id);
+    const dir = this.terminalDirs.get(exec.id);
+    if (!exec.config.Tty || !dir || !exec.running || !this.terminal) return;
+    await resizeTerminalExec(this.terminal.monitor, dir, height, width).catch(() => undefined);
+  }
+
   inspect(id: string): Record<string, unknown> {
     const exec = this.get(id);
     return {
       ID: exec.id,
       Running: exec.running,
       ExitCode: exec.exitCode,
-      ProcessConfig: { tty: false, entrypoint: exec.config.Cmd?.[0] ?? '', arguments: exec.config.Cmd?.slice(1) ?? [], privileged: exec.config.Privileged ?? false, user: exec.config.User ?? '' },
+      ProcessConfig: { tty: exec.config.Tty === true, entrypoint: exec.config.Cmd?.[0] ?? '', arguments: exec.config.Cmd?.slice(1) ?? [], privileged: exec.config.Privileged ?? false, user: exec.config.User ?? '' },
       OpenStdin: exec.config.AttachStdin ?? false,
       OpenStderr: exec.config.AttachStderr ?? false,
       OpenStdout: exec.config.AttachStdout ?? false,

@@ -144,11 +144,12 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });
     await volumes.load();
+    const monitor = new ConmonMonitor('conmon', deps.runner);
     containers = new ContainerService({
       store: containerStore,
       images,
       snapshotter,
-      monitor: new ConmonMonitor('conmon', deps.runner),
+      monitor,
       runtimes,
       runner: deps.runner,
       clock: deps.clock,
@@ -214,7 +215,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       },
       publish: (event) => events.publish(event),
     });
-    const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities());
+    const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities(), { monitor, socatPath: await findExecutable('socat', deps.searchPath) });
     const distribution = new DistributionService({
       images,
       content,

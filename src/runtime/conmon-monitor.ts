@@ -29,6 +29,16 @@ export interface MonitorSpec {
   terminal: boolean;
 }
 
+export interface ExecMonitorSpec {
+  containerId: string;
+  execId: string;
+  /** The exec's own directory: conmon's bundle for the pty, log, control FIFO and exit file. */
+  dir: string;
+  runtimePath: string;
+  processFile: string;
+  stdin: boolean;
+}
+
 /** The attach socket conmon creates in the bundle (with --full-attach). */
 export function attachSocketPath(bundleDir: string): string {
   return join(bundleDir, 'attach');
@@ -70,6 +80,37 @@ export class ConmonMonitor {
       '--runtime-arg', '--log-format=json',
       '--runtime-arg', `--log=${join(spec.bundleDir, 'runtime.log')}`,
     ];
+    return this.spawnMonitor(args, join(spec.bundleDir, 'conmon.pid'), 'create the container');
+  }
+
+  /**
+   * `docker exec -t`: conmon runs `runc exec` of `spec.processFile` on a pty it holds, in its own
+   * directory (log, control FIFO, attach socket for stdin, exit file named after the container).
+   */
+  exec(spec: ExecMonitorSpec): Promise<{ pid: number; conmonPid: number }> {
+    const args = [
+      '--api-version', '1',
+      '-c', spec.containerId,
+      '-u', spec.execId,
+      '-n', spec.execId,
+      '-r', spec.runtimePath,
+      '-b', spec.dir,
+      '-p', join(spec.dir, 'pidfile'),
+      '-P', join(spec.dir, 'conmon.pid'),
+      '-l', `k8s-file:${join(spec.dir, 'log')}`,
+      '--exit-dir', join(spec.dir, 'exits'),
+      '--socket-dir-path', spec.dir,
+      '--full-attach',
+      '-e', '--exec-process-spec', spec.processFile,
+      '-t',
+      ...(spec.stdin ? ['-i', '--leave-stdin-open'] : []),
+      '--log-level', 'warning',
+    ];
+    return this.spawnMonitor(args, join(spec.dir, 'conmon.pid'), 'start the exec');
+  }
+
+  /** Spawns conmon detached and resolves with the pid it reports on its sync pipe. */
+  private spawnMonitor(args: string[], conmonPidFile: string, what: string): Promise<{ pid: number; conmonPid: number }> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.conmonPath, args, {
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -85,7 +126,7 @@ export class ConmonMonitor {
         if (settled) return;
         settled = true;
         if (err) reject(err);
-        else readFile(join(spec.bundleDir, 'conmon.pid'), 'utf8').then(
+        else readFile(conmonPidFile, 'utf8').then(
           (text) => resolve({ pid: pid!, conmonPid: Number(text.trim()) }),
           () => resolve({ pid: pid!, conmonPid: 0 }),
         );
@@ -98,7 +139,7 @@ export class ConmonMonitor {
             const message = JSON.parse(line) as { pid?: number; data?: number; message?: string };
             const pid = message.pid ?? message.data;
             if (pid !== undefined && pid > 0) finish(undefined, pid);
-            else if (pid !== undefined) finish(new InternalError(`the OCI runtime could not create the container: ${message.message ?? 'unknown error'}`));
+            else if (pid !== undefined) finish(new InternalError(`the OCI runtime could not ${what}: ${message.message ?? 'unknown error'}`));
           } catch {
             // partial line: wait for the rest
           }

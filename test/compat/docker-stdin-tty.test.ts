@@ -2,6 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TestDaemon } from '../helpers/berthd.js';
 import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -92,6 +94,28 @@ describe('attached stdin and TTYs', { skip: ready ? false : 'needs root, the doc
       assert.equal(attach.code, 0, attach.stderr);
       const state = JSON.parse((await docker(daemon.host, ['inspect', id])).stdout)[0] as { State: { Running: boolean } };
       assert.equal(state.State.Running, true);
+    } finally {
+      await docker(daemon.host, ['rm', '-f', id]);
+    }
+  });
+
+  test('docker exec -t and -it: a TTY in a running container, stdin, resize and the exit code', async () => {
+    const id = (await docker(daemon.host, ['run', '-d', 'busybox', 'sleep', '300'])).stdout.trim();
+    try {
+      const tty = await docker(daemon.host, ['exec', '-t', id, 'sh', '-c', 'tty; echo "TERM=$TERM"; exit 5']);
+      assert.equal(tty.code, 5, tty.stderr);
+      assert.equal(tty.stdout, '/dev/pts/0\r\nTERM=xterm\r\n', 'one raw stream, CRLF from the pty');
+      const env = { ...process.env, DOCKER_HOST: daemon.host, DOCKER_CLI_HINTS: 'false' };
+      const sized = await underScript(`stty cols 91 rows 27; docker exec -it ${id} sh -c 'sleep 0.5; stty size'`, env, 8000);
+      assert.equal(sized.code, 0, sized.output);
+      assert.match(sized.output, /27 91\r\n/, 'the exec follows the client terminal through POST /exec/{id}/resize');
+      const shell = await berth(daemon.host, ['exec', '-it', id, 'sh', '-c', 'read line; echo "got $line"; exit 3'], { input: 'typed\n' });
+      assert.equal(shell.code, 3, shell.stderr);
+      assert.match(shell.stdout, /got typed\r\n/);
+      const missing = await docker(daemon.host, ['exec', '-t', id, '/no/such']);
+      assert.equal(missing.code, 127);
+      assert.match(missing.stdout + missing.stderr, /no such file or directory/);
+      assert.doesNotMatch(readdirSync(join(daemon.execRoot, 'containers', id)).join(' '), /exec-/, 'each exec\'s conmon directory is removed');
     } finally {
       await docker(daemon.host, ['rm', '-f', id]);
     }

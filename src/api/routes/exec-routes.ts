@@ -23,9 +23,12 @@ export function registerExecRoutes(app: FastifyInstance, hijack: HijackRouter, e
 
   app.get('/exec/:id/json', async (req: FastifyRequest<{ Params: { id: string } }>) => execs.inspect(req.params.id));
 
-  app.post('/exec/:id/resize', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    execs.get(req.params.id);
-    return reply.code(200).send(); // no TTY execs yet, so nothing to resize
+  app.post('/exec/:id/resize', async (req: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>, reply) => {
+    const height = Number(req.query['h'] ?? 0);
+    const width = Number(req.query['w'] ?? 0);
+    if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) throw new InvalidArgumentError('invalid resize: h and w must be non-negative integers');
+    await execs.resize(req.params.id, height, width);
+    return reply.code(200).send();
   });
 
   hijack.add('POST', '/exec/:id/start', async (ctx) => {
@@ -37,12 +40,13 @@ export function registerExecRoutes(app: FastifyInstance, hijack: HijackRouter, e
       socket.end();
       return;
     }
-    const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
+    const tty = exec.config.Tty === true;
+    const socket = ctx.upgrade(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     socket.on('error', () => undefined);
     await execs.start(exec.id, {
       stdin: exec.config.AttachStdin ? socket : undefined,
       write: (stream, chunk) => {
-        if (!socket.destroyed) socket.write(frame(stream, chunk));
+        if (!socket.destroyed) socket.write(tty ? chunk : frame(stream, chunk));
       },
     });
     socket.end();
