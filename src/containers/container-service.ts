@@ -14,7 +14,6 @@ import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
 import type { Snapshotter } from '../snapshots/index.js';
 import { chainIds } from '../snapshots/index.js';
-import { mountAll, unmount } from '../snapshots/mount.js';
 import { buildRuntimeSpec } from '../oci/runtime-spec.js';
 import { attachSocketPath, type ConmonMonitor } from '../runtime/conmon-monitor.js';
 import { StdinRelay } from '../runtime/conmon-stdin.js';
@@ -37,12 +36,10 @@ import { planMounts } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
 import type { HealthConfig } from '../oci/index.js';
 import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
-import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
-import { layerDiff } from '../archive/layer-diff.js';
-import { RootedFilesystem, type RootedMount } from '../archive/rooted-path.js';
+import type { RootedFilesystem } from '../archive/rooted-path.js';
 import type { ContainerConfig } from '../oci/index.js';
-import { containerChanges, type Change } from './container-changes.js';
+import type { Change } from './container-changes.js';
+import { ContainerFilesystem } from './container-filesystem.js';
 import { parsePs } from './ps-output.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
@@ -118,8 +115,6 @@ export class ContainerService {
   /** The last stats sample of each container (the next one's precpu_stats). */
   private readonly statsSamples = new Map<string, StatsSample>();
   /** Exports reading each container's mounted filesystem now. */
-  /** Callers from outside (export, cp) that need a container's rootfs mounted, by container. */
-  private readonly rootfsHolds = new Map<string, number>();
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
   private readonly restartsInFlight = new Map<string, Promise<void>>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
@@ -127,7 +122,17 @@ export class ContainerService {
 
   private readonly rotation: NodeJS.Timeout;
 
+  private readonly filesystem: ContainerFilesystem;
+
   constructor(private readonly deps: ContainerServiceDeps) {
+    this.filesystem = new ContainerFilesystem({
+      snapshotter: deps.snapshotter,
+      runner: deps.runner,
+      bundleDir: (id) => this.bundleDir(id),
+      dataDir: (id) => deps.store.dir(id),
+      statusOf: (id) => deps.store.all().find((r) => r.id === id)?.state.status,
+      volumePath: (name) => deps.volumes.prepare(name),
+    });
     // Once a second, running containers' logs over their max-size are rotated.
     this.rotation = setInterval(() => void this.rotateLogs(), 1000);
     this.rotation.unref();
@@ -302,24 +307,6 @@ export class ContainerService {
     return { id, warnings: [] };
   }
 
-  private rootfs(id: string): string {
-    return join(this.bundleDir(id), 'rootfs');
-  }
-
-  private async mountRootfs(record: ContainerRecord): Promise<void> {
-    const target = this.rootfs(record.id);
-    await mkdir(target, { recursive: true });
-    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-    if (mounts.includes(` ${target} `)) return;
-    await mountAll(await this.deps.snapshotter.mounts(record.id), target, this.deps.runner);
-  }
-
-  private async unmountRootfs(id: string): Promise<void> {
-    const target = this.rootfs(id);
-    const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    if (mounts.includes(` ${target} `)) await unmount(target, this.deps.runner);
-  }
-
   async start(term: string, options: { restart?: boolean } = {}): Promise<void> {
     const record = this.get(term);
     if (record.state.status === 'running') throw new NotModifiedError('container already started');
@@ -340,7 +327,7 @@ export class ContainerService {
     await rm(join(bundle, 'oom'), { force: true });
     const mode = networkModeOf(record.hostConfig);
     const netnsPath = mode.kind === 'container' ? this.namespaceOf(mode.container) : undefined;
-    await this.mountRootfs(record);
+    await this.filesystem.mount(record);
     let endpoints: EndpointRecord[] = [];
     try {
       const hostname = mode.kind === 'host' ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
@@ -358,7 +345,7 @@ export class ContainerService {
       const embeddedDns = endpoints[0] ? this.deps.network.dnsServerFor(endpoints[0].networkId) : undefined;
       const custom = { servers: (record.hostConfig['Dns'] as string[] | undefined) ?? [], search: (record.hostConfig['DnsSearch'] as string[] | undefined) ?? [], options: (record.hostConfig['DnsOptions'] as string[] | undefined) ?? [] };
       await writeFile(join(dataDir, 'resolv.conf'), customResolvConf(resolvConf(this.deps.hostResolvConf, embeddedDns), embeddedDns ? { ...custom, servers: [] } : custom));
-      const user = await resolveUser(this.rootfs(record.id), record.config.User || imageConfig.User || '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
+      const user = await resolveUser(this.filesystem.rootfs(record.id), record.config.User || imageConfig.User || '', (record.hostConfig['GroupAdd'] as string[] | undefined) ?? []);
       const env = environmentOf(record.config, imageConfig, hostname);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
       const privileged = record.hostConfig.Privileged === true;
@@ -381,7 +368,7 @@ export class ContainerService {
           noNewPrivileges: securityOpts.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
           rlimits: rlimitsOf(record.hostConfig),
         },
-        rootfs: this.rootfs(record.id),
+        rootfs: this.filesystem.rootfs(record.id),
         readonlyRootfs: record.hostConfig.ReadonlyRootfs === true,
         hostname,
         mounts: [
@@ -435,7 +422,7 @@ export class ContainerService {
       await this.deps.store.save(record).catch(() => undefined);
       await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
       await this.deps.network.disconnect(record.id).catch(() => undefined);
-      await this.unmountRootfs(record.id).catch(() => undefined);
+      await this.filesystem.unmount(record.id).catch(() => undefined);
       // As Docker: a --rm container that could not start is removed too.
       if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
@@ -512,7 +499,7 @@ export class ContainerService {
       let source = m.Source;
       if (m.Type === 'volume') {
         source = await this.deps.volumes.prepare(m.Name!);
-        const inImage = join(this.rootfs(record.id), m.Destination);
+        const inImage = join(this.filesystem.rootfs(record.id), m.Destination);
         if (!m.NoCopy && (await this.deps.volumes.isEmpty(m.Name!)) && (await readdir(inImage).then((e) => e.length > 0, () => false))) {
           const copied = await this.deps.runner.run('cp', ['-a', `${inImage}/.`, `${source}/`]);
           if (copied.exitCode !== 0) throw new InternalError(`copying ${m.Destination} of the image into volume ${m.Name}: ${copied.stderr.trim()}`);
@@ -612,10 +599,7 @@ export class ContainerService {
     const pause = options.pause && record.state.status === 'running';
     if (pause) await this.setPaused(record.id, true);
     try {
-      // Mount points are not the container's filesystem: the generated /etc files, volumes, tmpfs.
-      const excluded = new Set(this.mountPointsOf(record).map((p) => p.replace(/^\//, '')));
-      const layer = Readable.from(layerDiff(this.deps.snapshotter.upperDir(record.id), this.deps.runner, excluded));
-      return await this.deps.images.commitImage(record.imageId, layer, { ...options, config, createdBy: [record.path, ...record.args].join(' '), containerId: record.id });
+      return await this.deps.images.commitImage(record.imageId, this.filesystem.diffLayer(record), { ...options, config, createdBy: [record.path, ...record.args].join(' '), containerId: record.id });
     } finally {
       if (pause) await this.setPaused(record.id, false).catch(() => undefined);
     }
@@ -624,93 +608,25 @@ export class ContainerService {
   /** A build step: the container's diff as a layer over its image, with the builder's config. */
   async commitBuildStep(term: string, options: { config: ContainerConfig; createdBy: string; author?: string }): Promise<Digest> {
     const record = this.get(term);
-    const excluded = new Set(this.mountPointsOf(record).map((p) => p.replace(/^\//, '')));
-    const layer = Readable.from(layerDiff(this.deps.snapshotter.upperDir(record.id), this.deps.runner, excluded));
-    return this.deps.images.buildStepImage(record.imageId, { ...options, layer });
+    return this.deps.images.buildStepImage(record.imageId, { ...options, layer: this.filesystem.diffLayer(record) });
   }
 
-  /**
-   * GET /containers/{id}/export: the container's whole filesystem as one tar (GNU tar over the
-   * overlay mount; a stopped container's is mounted for the export and unmounted after). The mount
-   * points (/etc/hosts and co., volumes) show as the image has them, as in Docker's export.
-   */
+  /** GET /containers/{id}/export: the whole filesystem as a tar (a stopped container's mounted meanwhile). */
   async export(term: string): Promise<{ stream: NodeJS.ReadableStream; done: () => Promise<void> }> {
     const record = this.get(term);
-    await this.holdRootfs(record);
-    const child = spawn('tar', ['--numeric-owner', '--xattrs', '-C', this.rootfs(record.id), '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let finished: Promise<void> | undefined;
-    const done = () => (finished ??= finish());
-    const finish = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('close', r)));
-      await this.releaseRootfs(record.id);
-    };
+    const exported = await this.filesystem.export(record);
     this.deps.publish({ Type: 'container', Action: 'export', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
-    return { stream: child.stdout!, done };
+    return exported;
   }
 
-  /**
-   * Mounts a container's rootfs for a reader or writer from outside (export, cp) and keeps it
-   * mounted until the last of them releases it, unless the container runs by then.
-   */
-  private async holdRootfs(record: ContainerRecord): Promise<void> {
-    this.rootfsHolds.set(record.id, (this.rootfsHolds.get(record.id) ?? 0) + 1);
-    try {
-      await this.mountRootfs(record);
-    } catch (err) {
-      await this.releaseRootfs(record.id);
-      throw err;
-    }
-  }
-
-  private async releaseRootfs(id: string): Promise<void> {
-    const left = (this.rootfsHolds.get(id) ?? 1) - 1;
-    if (left > 0) {
-      this.rootfsHolds.set(id, left);
-      return;
-    }
-    this.rootfsHolds.delete(id);
-    const now = this.deps.store.all().find((r) => r.id === id)?.state.status;
-    if (now !== 'running' && now !== 'paused' && now !== 'restarting') await this.unmountRootfs(id).catch(() => undefined);
-  }
-
-  /**
-   * The container's filesystem as its processes see it, for docker cp: a running container's
-   * through /proc/<pid>/root (its own mounts included), a stopped one's rootfs mounted for the
-   * call with its volumes, binds and generated /etc files mapped in as runc would mount them.
-   */
+  /** The filesystem as the container's processes see it (docker cp, the builder's COPY). */
   async openFilesystem(term: string): Promise<{ record: ContainerRecord; fs: RootedFilesystem; release: () => Promise<void> }> {
-    const record = this.get(term);
-    if ((record.state.status === 'running' || record.state.status === 'paused') && record.state.pid) {
-      return { record, fs: new RootedFilesystem(`/proc/${record.state.pid}/root`), release: async () => undefined };
-    }
-    await this.holdRootfs(record);
-    try {
-      const dataDir = this.deps.store.dir(record.id);
-      const mounts: RootedMount[] = [];
-      for (const file of ['hosts', 'hostname', 'resolv.conf']) {
-        if (await stat(join(dataDir, file)).then(() => true, () => false)) mounts.push({ destination: `/etc/${file}`, source: join(dataDir, file) });
-      }
-      for (const m of record.mounts ?? []) {
-        if (m.Type === 'volume') mounts.push({ destination: m.Destination, source: await this.deps.volumes.prepare(m.Name!) });
-        else if (m.Type === 'bind') mounts.push({ destination: m.Destination, source: m.Source });
-      }
-      let released = false;
-      const release = async () => {
-        if (released) return;
-        released = true;
-        await this.releaseRootfs(record.id);
-      };
-      return { record, fs: new RootedFilesystem(this.rootfs(record.id), mounts), release };
-    } catch (err) {
-      await this.releaseRootfs(record.id);
-      throw err;
-    }
+    return this.filesystem.open(this.get(term));
   }
 
   /** Bytes in each container's writable layer (for /system/df and `ps -s`). */
   async writableSize(id: string): Promise<number> {
-    return directorySize(this.deps.snapshotter.upperDir(id));
+    return this.filesystem.writableSize(id);
   }
 
   /** POST /containers/prune: every stopped container (with the filters' until and label). */
@@ -722,7 +638,7 @@ export class ContainerService {
       if (filters.until !== undefined && Date.parse(record.created) / 1000 >= filters.until) continue;
       const labels = record.config.Labels ?? {};
       if (!filters.labels.every((l) => (l.startsWith('!') ? !matchesLabel(labels, l.slice(1)) : matchesLabel(labels, l)))) continue;
-      const size = await directorySize(this.deps.snapshotter.upperDir(record.id));
+      const size = await this.filesystem.writableSize(record.id);
       await this.remove(record.id, { force: false }).then(() => {
         deleted.push(record.id);
         reclaimed += size;
@@ -794,12 +710,7 @@ export class ContainerService {
 
   /** GET /containers/{id}/changes. */
   async changes(term: string): Promise<Change[]> {
-    const record = this.get(term);
-    return containerChanges(this.deps.snapshotter.upperDir(record.id), await this.deps.snapshotter.lowerDirs(record.id), this.mountPointsOf(record));
-  }
-
-  private mountPointsOf(record: ContainerRecord): string[] {
-    return ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/sbin/docker-init', ...(record.mounts ?? []).map((m) => m.Destination), ...Object.keys((record.hostConfig['Tmpfs'] as Record<string, string> | undefined) ?? {})];
+    return this.filesystem.changes(this.get(term));
   }
 
   /** GET /containers/{id}/top: the host's `ps` (with the caller's arguments), only the container's processes. */
@@ -845,7 +756,7 @@ export class ContainerService {
     const oomKilled = await this.deps.monitor.oomKilled(this.bundleDir(id));
     await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.network.disconnect(id).catch(() => undefined);
-    if (!this.rootfsHolds.has(id)) await this.unmountRootfs(id).catch(() => undefined);
+    await this.filesystem.unmountIfUnheld(id).catch(() => undefined);
     this.healthMonitors.get(id)?.stop();
     this.healthMonitors.delete(id);
     // Decided before the state changes, so a stop never sees an "exited" that is about to restart.
@@ -1036,7 +947,7 @@ export class ContainerService {
     }
     await this.logReadersDone(record.id);
     if (!this.deps.store.all().some((r) => r.id === record.id)) return;
-    await this.unmountRootfs(record.id);
+    await this.filesystem.unmount(record.id);
     await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.snapshotter.remove(record.id);
     await rm(this.bundleDir(record.id), { recursive: true, force: true });
@@ -1094,17 +1005,8 @@ export class ContainerService {
       } else {
         record.state = { ...record.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor exited without recording an exit code', finishedAt: this.now() };
         await this.deps.store.save(record);
-        await this.unmountRootfs(record.id).catch(() => undefined);
+        await this.filesystem.unmount(record.id).catch(() => undefined);
       }
     }
   }
-}
-
-/** Bytes of the regular files under `dir` (what removing it gives back). */
-async function directorySize(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) total += await stat(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).then((s) => s.size, () => 0);
-  }
-  return total;
 }
