@@ -10,6 +10,9 @@ import { benchPull } from './pull.js';
 import { benchRunRm } from './run-rm.js';
 import { benchContainers } from './containers.js';
 import { benchBuild } from './build.js';
+import { benchEngines } from './engines.js';
+import { machineReport } from './machine.js';
+import { writeFile } from 'node:fs/promises';
 import { formatMs, summarize } from './stats.js';
 
 interface Scenario {
@@ -49,6 +52,11 @@ const SCENARIOS: Scenario[] = [
     run: (runs) => benchContainers(Math.min(runs, 15)),
   },
   {
+    name: 'engines',
+    describe: 'berth, Docker and Podman side by side (--network none): create, start, exec, stop, rm -f, run -d, 50 in parallel, logs of 1,000,000 lines, memory (RSS and PSS of every engine process) idle and with 50 containers, daemon start',
+    run: (runs) => benchEngines(Math.min(runs, 10)),
+  },
+  {
     name: 'pull-cold',
     describe: 'cold pull of a generated 200 MB, 5-layer, 20,000-file image from a local registry, beside the transfer and unpack floors (target: within 1.3x the larger floor)',
     run: (runs) => benchPull(Math.min(runs, 3)),
@@ -62,20 +70,34 @@ const SCENARIOS: Scenario[] = [
 
 async function main(argv: string[]): Promise<number> {
   const runs = Number(process.env['BENCH_RUNS'] ?? 15);
-  const wanted = argv.length > 0 ? argv : SCENARIOS.map((s) => s.name);
+  const write = argv.includes('--write');
+  const names = argv.filter((a) => a !== '--write');
+  const wanted = names.length > 0 ? names : SCENARIOS.map((s) => s.name);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length > 0) {
     process.stderr.write(`bench/run: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
     return 2;
   }
-  process.stdout.write(`# berth bench, ${new Date().toISOString()}, ${runs} runs per scenario\n`);
+  const report: string[] = [];
+  const emit = (text: string) => {
+    process.stdout.write(text);
+    report.push(text);
+  };
+  emit(`# berth bench, ${new Date().toISOString()}, ${runs} runs per scenario\n`);
   for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.name))) {
-    process.stdout.write(`\n## ${scenario.name}: ${scenario.describe}\n`);
+    emit(`\n## ${scenario.name}: ${scenario.describe}\n`);
     if (!scenario.run) {
-      process.stdout.write(`not measured: ${scenario.pending}\n`);
+      emit(`not measured: ${scenario.pending}\n`);
       continue;
     }
-    process.stdout.write(`${await scenario.run(runs)}\n`);
+    const started = Date.now();
+    const result = await scenario.run(runs).catch((err: Error) => `failed: ${err.message.split('\n')[0]}`);
+    emit('```\n' + `${result}\n` + '```\n' + `(${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+  if (write) {
+    const text = `${report.join('')}\n## Machine and versions\n\n${await machineReport()}\n`;
+    await writeFile(new URL('RESULTS.md', import.meta.url), text);
+    process.stdout.write('\nwrote bench/RESULTS.md\n');
   }
   return 0;
 }

@@ -1,0 +1,214 @@
+/**
+ * Container operations side by side on berth (the docker CLI as its client), Docker 20.10 and
+ * Podman 4.3, every engine on its own root, interleaved (A B C A B C ...), all with --network none
+ * (dockerd runs without a bridge here, so nothing touches the host's firewall): create, start,
+ * stop, rm -f, run -d, exec true, 50 containers started and removed in parallel, logs of
+ * 1,000,000 lines, and memory (RSS and PSS of every engine process, monitors and shims included)
+ * idle and with 50 running containers; daemon start until /_ping answers for berthd and dockerd.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BERTHD } from '../test/helpers/berthd.js';
+import { makeBusyboxRootfs } from '../test/helpers/images.js';
+import { summarize } from './stats.js';
+import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd, type DockerPeer } from './peers.js';
+
+const run = promisify(execFile);
+const PODMAN_ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+interface Engine {
+  name: string;
+  cli: (...args: string[]) => Promise<{ stdout: string }>;
+  /** Extra flags for run/create (podman's rlimits on this machine). */
+  runFlags: string[];
+}
+
+/** RSS and PSS (KiB) summed over every process whose command line mentions `marker`. */
+async function memoryOf(marker: string): Promise<{ rss: number; pss: number; processes: number }> {
+  let rss = 0;
+  let pss = 0;
+  let processes = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(marker) || cmdline.startsWith('docker\0') || cmdline.startsWith('podman\0')) continue;
+    const rollup = await readFile(`/proc/${entry}/smaps_rollup`, 'utf8').catch(() => '');
+    rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    processes++;
+  }
+  return { rss, pss, processes };
+}
+
+function pingOnce(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', headers: { Host: 'bench' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function untilPing(socket: string, started: bigint, alive: () => boolean): Promise<number> {
+  for (;;) {
+    if (await pingOnce(socket)) return Number(process.hrtime.bigint() - started) / 1e6;
+    if (!alive()) throw new Error('the daemon exited before answering');
+    if (Number(process.hrtime.bigint() - started) > 30e9) throw new Error('no answer within 30 s');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** dockerd start until /_ping, on a fresh root each time (as berthd's daemon-start scenario). */
+async function dockerdStart(work: string, i: number): Promise<number> {
+  const root = join(work, `dstart${i}`);
+  const socket = join(root, 'd.sock');
+  const started = process.hrtime.bigint();
+  const child = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(root, 'pid'), '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    return await untilPing(socket, started, () => child.exitCode === null);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function berthdStart(work: string, i: number): Promise<number> {
+  const root = join(work, `bstart${i}`);
+  const socket = join(root, 'b.sock');
+  await rm(root, { recursive: true, force: true });
+  await run('mkdir', ['-p', root]);
+  await writeFile(join(root, 'daemon.json'), '{}');
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [BERTHD, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '-H', `unix://${socket}`, '--config-file', join(root, 'daemon.json')], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    return await untilPing(socket, started, () => child.exitCode === null);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+export async function benchEngines(runs: number): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-eng-'));
+  const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
+  await writeFile(join(work, 'daemon.json'), '{}');
+  const berthRoot = join(work, 'berth');
+  const socket = join(work, 'berth.sock');
+  const berthd = spawn(process.execPath, [BERTHD, '--data-root', berthRoot, '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench3', '--bip', '10.254.0.1/16'], { stdio: 'ignore' });
+  let docker: DockerPeer | undefined;
+  const podmanRoot = join(work, 'podman');
+  const engines: Engine[] = [];
+  const out: string[] = [];
+  try {
+    const berthCli = (...args: string[]) => run('docker', ['-H', `unix://${socket}`, ...args], { maxBuffer: 1 << 30 });
+    for (let i = 0; i < 100; i++) if (await berthCli('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
+    engines.push({ name: 'berth', cli: berthCli, runFlags: [] });
+    if (dockerdAvailable) {
+      docker = await startDockerd(join(work, 'docker')).catch(() => undefined);
+      if (docker) {
+        const host = docker.host;
+        engines.push({ name: 'docker', cli: (...args) => run('docker', ['-H', host, ...args], { maxBuffer: 1 << 30 }), runFlags: [] });
+      }
+    }
+    if (podmanAvailable) engines.push({ name: 'podman', cli: (...args) => run('podman', [...podmanArgs(podmanRoot), ...args], { maxBuffer: 1 << 30 }), runFlags: PODMAN_ULIMITS });
+    for (const e of engines) await e.cli('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
+    const markers: Record<string, string> = { berth: work + '/berth', docker: join(work, 'docker'), podman: podmanRoot };
+    // Warm-up, then idle memory.
+    for (const e of engines) await e.cli('run', '--rm', '--network', 'none', ...e.runFlags, 'busybox', 'true');
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = new Map<string, { rss: number; pss: number; processes: number }>();
+    for (const e of engines) idle.set(e.name, await memoryOf(markers[e.name]!));
+
+    const ops = ['create', 'start', 'exec true', 'stop', 'rm -f', 'run -d'] as const;
+    const samples = new Map<string, Map<string, number[]>>(engines.map((e) => [e.name, new Map(ops.map((o) => [o, [] as number[]]))]));
+    for (let r = 0; r < runs; r++) {
+      for (const e of engines) {
+        const s = samples.get(e.name)!;
+        const name = `op${r}`;
+        s.get('create')!.push(await time(() => e.cli('create', '--name', name, '--network', 'none', ...e.runFlags, 'busybox', 'sleep', '600')));
+        s.get('start')!.push(await time(() => e.cli('start', name)));
+        s.get('exec true')!.push(await time(() => e.cli('exec', name, 'true')));
+        s.get('stop')!.push(await time(() => e.cli('stop', '-t', '0', name)));
+        s.get('rm -f')!.push(await time(() => e.cli('rm', '-f', name)));
+        s.get('run -d')!.push(await time(() => e.cli('run', '-d', '--name', name, '--network', 'none', ...e.runFlags, 'busybox', 'sleep', '600')));
+        await e.cli('rm', '-f', name);
+      }
+    }
+    const header = `operation     ${engines.map((e) => e.name.padEnd(26)).join('')}`;
+    out.push(`container operations, ${runs} runs each, interleaved; medians (min-max) in ms, CLI start to exit`, header);
+    for (const op of ops) {
+      const cells = engines.map((e) => {
+        const s = summarize(samples.get(e.name)!.get(op)!);
+        return `${s.median.toFixed(0)} (${s.min.toFixed(0)}-${s.max.toFixed(0)})`.padEnd(26);
+      });
+      const ratios = engines.slice(1).map((e) => `${e.name} ${(summarize(samples.get('berth')!.get(op)!).median / summarize(samples.get(e.name)!.get(op)!).median).toFixed(2)}`).join(', ');
+      out.push(`${op.padEnd(14)}${cells.join('')}${ratios ? `berth at: ${ratios}` : ''}`);
+    }
+
+    // 50 containers started in parallel, memory with them running, then removed in parallel.
+    for (const e of engines) {
+      const names = Array.from({ length: 50 }, (_, i) => `p${i}`);
+      const up = await time(() => Promise.all(names.map((n) => e.cli('run', '-d', '--name', n, '--network', 'none', ...e.runFlags, 'busybox', 'sleep', '600'))));
+      await new Promise((r) => setTimeout(r, 1000));
+      const busy = await memoryOf(markers[e.name]!);
+      const down = await time(() => Promise.all(names.map((n) => e.cli('rm', '-f', n))));
+      const quiet = idle.get(e.name)!;
+      out.push(`${e.name.padEnd(8)} 50 parallel run -d ${(up / 1000).toFixed(2)} s, rm -f ${(down / 1000).toFixed(2)} s; memory idle RSS ${(quiet.rss / 1024).toFixed(0)} MB / PSS ${(quiet.pss / 1024).toFixed(0)} MB (${quiet.processes} processes), with 50 running RSS ${(busy.rss / 1024).toFixed(0)} MB / PSS ${(busy.pss / 1024).toFixed(0)} MB (${busy.processes} processes), ${((busy.pss - quiet.pss) / 50 / 1024).toFixed(1)} MB PSS per container`);
+    }
+
+    // Logs of 1,000,000 lines.
+    for (const e of engines) {
+      await e.cli('run', '--name', 'chatty', '--network', 'none', ...e.runFlags, 'busybox', 'sh', '-c', 'seq 1 1000000');
+      const xs: number[] = [];
+      for (let i = 0; i < Math.min(runs, 3); i++) {
+        xs.push(await time(async () => {
+          const r = await e.cli('logs', 'chatty');
+          if (!r.stdout.endsWith('1000000\n')) throw new Error(`${e.name}: logs ended early`);
+        }));
+      }
+      await e.cli('rm', '-f', 'chatty');
+      const s = summarize(xs);
+      out.push(`${e.name.padEnd(8)} logs of 1,000,000 lines: median ${(s.median / 1000).toFixed(2)} s (min ${(s.min / 1000).toFixed(2)}, max ${(s.max / 1000).toFixed(2)})`);
+    }
+
+    // Daemon start until /_ping answers (podman has no daemon).
+    const starts = { berth: [] as number[], docker: [] as number[] };
+    for (let i = 0; i < Math.min(runs, 5); i++) {
+      starts.berth.push(await berthdStart(work, i));
+      if (docker) starts.docker.push(await dockerdStart(work, i).catch(() => NaN));
+    }
+    const b = summarize(starts.berth);
+    const d = starts.docker.length ? summarize(starts.docker.filter((x) => !Number.isNaN(x))) : undefined;
+    out.push(`daemon start until /_ping: berthd median ${b.median.toFixed(0)} ms (min ${b.min.toFixed(0)}, max ${b.max.toFixed(0)})${d ? `, dockerd ${d.median.toFixed(0)} ms (min ${d.min.toFixed(0)}, max ${d.max.toFixed(0)}); berth at ${(b.median / d.median).toFixed(2)}` : ''}; podman has no daemon`);
+    return out.join('\n');
+  } finally {
+    for (const e of engines) {
+      const left = await e.cli('ps', '-aq').then((r) => r.stdout.trim().split('\n').filter(Boolean), () => [] as string[]);
+      if (left.length) await e.cli('rm', '-f', ...left).catch(() => undefined);
+    }
+    berthd.kill('SIGTERM');
+    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    await docker?.stop();
+    if (podmanAvailable) await removePodmanRoot(podmanRoot);
+    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
+      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
+    }
+    await rm(work, { recursive: true, force: true });
+  }
+}
