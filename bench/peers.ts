@@ -18,11 +18,14 @@ export interface DockerPeer {
 export const dockerdAvailable = existsSync('/usr/sbin/dockerd');
 export const podmanAvailable = existsSync('/usr/bin/podman');
 
-/** dockerd with its own data and exec roots, no bridge and no iptables changes. */
-export async function startDockerd(root: string): Promise<DockerPeer> {
+/**
+ * dockerd with its own data and exec roots and no iptables changes; no bridge, or `bridge` (one
+ * the caller made) so that published ports go through docker-proxy, Docker's loopback path.
+ */
+export async function startDockerd(root: string, bridge = 'none'): Promise<DockerPeer> {
   const socket = join(root, 'docker.sock');
   const pidfile = join(root, 'docker.pid');
-  const child = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${socket}`, '--pidfile', pidfile, '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  const child = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${socket}`, '--pidfile', pidfile, `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; ; i++) {
     const ok = await run('docker', ['-H', `unix://${socket}`, 'version', '--format', '{{.Server.Version}}']).then(() => true, () => false);

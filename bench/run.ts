@@ -11,6 +11,7 @@ import { benchRunRm } from './run-rm.js';
 import { benchContainers } from './containers.js';
 import { benchBuild } from './build.js';
 import { benchEngines } from './engines.js';
+import { benchThroughput } from './throughput.js';
 import { machineReport } from './machine.js';
 import { writeFile } from 'node:fs/promises';
 import { formatMs, summarize } from './stats.js';
@@ -55,6 +56,11 @@ const SCENARIOS: Scenario[] = [
     name: 'engines',
     describe: 'berth, Docker and Podman side by side (--network none): create, start, exec, stop, rm -f, run -d, 50 in parallel, logs of 1,000,000 lines, memory (RSS and PSS of every engine process) idle and with 50 containers, daemon start',
     run: (runs) => benchEngines(Math.min(runs, 10)),
+  },
+  {
+    name: 'throughput',
+    describe: 'requests per second through a published port on 127.0.0.1 and directly at the container, small and 10 MB responses (wrk): berth and Docker (docker-proxy) (target: published at least 95% of direct)',
+    run: (runs) => benchThroughput(runs),
   },
   {
     name: 'pull-cold',
