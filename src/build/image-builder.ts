@@ -427,17 +427,17 @@ export class ImageBuilder {
     out.stream(` ---> Running in ${short(id)}\n`);
     let succeeded = false;
     try {
-      const exited = this.engine.waitContainer(id);
       let stopped = false;
+      // Marked stopped before anyone waiting on `exited` runs, so the log follower ends at once.
+      const exited = this.engine.waitContainer(id).finally(() => (stopped = true));
       const streamed = (async () => {
-        for await (const batch of followLog(this.engine.containerLogPath(id), { follow: true, stopped: () => stopped, pollMs: 20 })) {
+        for await (const batch of followLog(this.engine.containerLogPath(id), { follow: true, stopped: () => stopped, stopping: exited })) {
           const text = batch.map((r) => r.text).join('');
           if (text) out.stream(text);
         }
       })();
       await this.engine.startContainer(id);
       const code = await exited;
-      stopped = true;
       await streamed;
       if (code !== 0) throw new BuildStepFailedError(`The command '${command.join(' ')}' returned a non-zero code: ${code}`, code);
       const image = await this.engine.commitContainer(id, { config: stage.config, createdBy, ...(stage.author ? { author: stage.author } : {}) });

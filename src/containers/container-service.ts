@@ -92,7 +92,6 @@ export interface ContainerNetworking {
   connect(containerId: string, network: string, request: EndpointRequest): Promise<EndpointRecord>;
   plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void>;
   disconnect(containerId: string, networkId?: string): Promise<void>;
-  loopbackOnly(pid: number): Promise<void>;
   endpointsOf(containerId: string): EndpointRecord[];
   dnsServerFor(networkId: string): string | undefined;
 }
@@ -411,7 +410,6 @@ export class ContainerService {
       });
       // The namespace runc made is wired up while the process waits to be started.
       for (const [index, endpoint] of endpoints.entries()) await this.deps.network.plumb(endpoint, pid, `eth${index}`, index === 0);
-      if (mode.kind === 'none') await this.deps.network.loopbackOnly(pid);
       // Stdin sent before start reaches the process first thing: connect before `runc start`.
       await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);
@@ -754,9 +752,12 @@ export class ContainerService {
       return;
     }
     const oomKilled = await this.deps.monitor.oomKilled(this.bundleDir(id));
-    await this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined);
-    await this.deps.network.disconnect(id).catch(() => undefined);
-    await this.filesystem.unmountIfUnheld(id).catch(() => undefined);
+    // Independent of each other once the process is gone: the runtime's state, the endpoints, the rootfs.
+    await Promise.all([
+      this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined),
+      this.deps.network.disconnect(id).catch(() => undefined),
+      this.filesystem.unmountIfUnheld(id).catch(() => undefined),
+    ]);
     this.healthMonitors.get(id)?.stop();
     this.healthMonitors.delete(id);
     // Decided before the state changes, so a stop never sees an "exited" that is about to restart.
@@ -948,7 +949,8 @@ export class ContainerService {
     await this.logReadersDone(record.id);
     if (!this.deps.store.all().some((r) => r.id === record.id)) return;
     await this.filesystem.unmount(record.id);
-    await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
+    // onExit deleted the runtime's state already; only a crash in between leaves any to clear.
+    if (await this.deps.monitor.hasState(record.id)) await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.snapshotter.remove(record.id);
     await rm(this.bundleDir(record.id), { recursive: true, force: true });
     await rm(join(this.exitDir(), record.id), { force: true });

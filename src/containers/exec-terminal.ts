@@ -53,7 +53,7 @@ export async function runTerminalExec(exec: TerminalExec): Promise<number> {
     }
     let exited = false;
     const exitCode = exec.monitor.waitExit(join(exec.dir, 'exits'), exec.containerId).finally(() => (exited = true));
-    for await (const batch of followLog(join(exec.dir, 'log'), { follow: true, stopped: () => exited, pollMs: 10 })) {
+    for await (const batch of followLog(join(exec.dir, 'log'), { follow: true, stopped: () => exited, stopping: exitCode })) {
       for (const record of batch) exec.write?.(Buffer.from(record.text));
     }
     return await exitCode;

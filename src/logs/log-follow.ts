@@ -4,6 +4,7 @@
  * the container stops.
  */
 import { open, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
 import { parseLogLine, type LogRecord } from './k8s-file.js';
 
 export interface FollowOptions {
@@ -12,6 +13,8 @@ export interface FollowOptions {
   stopped: () => boolean;
   startOffset?: number;
   signal?: AbortSignal;
+  /** Resolves when the container stops, so a follower ends at once instead of at its next poll. */
+  stopping?: Promise<unknown>;
   pollMs?: number;
 }
 
@@ -20,38 +23,63 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
   let offset = options.startOffset ?? 0;
   let partial = '';
   const poll = options.pollMs ?? 50;
-  for (;;) {
-    if (options.signal?.aborted) return;
-    const size = await stat(path).then((s) => s.size, () => 0);
-    if (size < offset) offset = 0; // rotated: start over on the new file
-    if (size > offset) {
-      const handle = await open(path, 'r');
-      try {
-        const buffer = Buffer.alloc(Math.min(size - offset, 4 * 1024 * 1024));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-        offset += bytesRead;
-        const text = partial + buffer.subarray(0, bytesRead).toString('utf8');
-        const lines = text.split('\n');
-        partial = lines.pop() ?? '';
-        const records: LogRecord[] = [];
-        for (const line of lines) {
-          const record = parseLogLine(line);
-          if (record) records.push(record);
+  // inotify on the log wakes a follower as soon as conmon writes; the poll stays as the fallback
+  // (rotation replaces the file, and a watch can fail).
+  let watcher: FSWatcher | undefined;
+  let wake: (() => void) | undefined;
+  void options.stopping?.then(() => wake?.(), () => wake?.());
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const size = await stat(path).then((s) => s.size, () => 0);
+      if (size < offset) offset = 0; // rotated: start over on the new file
+      if (size > offset) {
+        const handle = await open(path, 'r');
+        try {
+          const buffer = Buffer.alloc(Math.min(size - offset, 4 * 1024 * 1024));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+          offset += bytesRead;
+          const text = partial + buffer.subarray(0, bytesRead).toString('utf8');
+          const lines = text.split('\n');
+          partial = lines.pop() ?? '';
+          const records: LogRecord[] = [];
+          for (const line of lines) {
+            const record = parseLogLine(line);
+            if (record) records.push(record);
+          }
+          if (records.length > 0) yield records;
+        } finally {
+          await handle.close();
         }
-        if (records.length > 0) yield records;
-      } finally {
-        await handle.close();
+        continue;
       }
-      continue;
+      // Nothing new: finished unless following a container that still runs.
+      if (!options.follow || options.stopped()) {
+        // One more read after it stopped, so the last lines conmon wrote are not lost.
+        const finalSize = await stat(path).then((s) => s.size, () => 0);
+        if (finalSize > offset) continue;
+        return;
+      }
+      if (!watcher) {
+        try {
+          watcher = watch(path, { persistent: false }, () => wake?.());
+          watcher.on('error', () => undefined);
+        } catch {
+          // no inotify for this file: polling alone
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, poll);
+        function done(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
     }
-    // Nothing new: finished unless following a container that still runs.
-    if (!options.follow || options.stopped()) {
-      // One more read after it stopped, so the last lines conmon wrote are not lost.
-      const finalSize = await stat(path).then((s) => s.size, () => 0);
-      if (finalSize > offset) continue;
-      return;
-    }
-    await new Promise((r) => setTimeout(r, poll));
+  } finally {
+    watcher?.close();
   }
 }
 

@@ -43,17 +43,11 @@ export class Links {
       `link set ${options.hostName} master ${options.bridge} up`,
     ]);
     await this.inNamespace(options.pid, [
-      'link set lo up',
       `link set ${inside} address ${options.mac}`,
       `addr add ${options.address}/${options.prefixLength} dev ${inside}`,
       `link set ${inside} up`,
       ...(options.defaultRoute ? [`route replace default via ${options.gateway}`] : []),
     ]);
-  }
-
-  /** Brings up lo in a container without a network (--network none), as Docker has it. */
-  async loopbackOnly(pid: number): Promise<void> {
-    await this.inNamespace(pid, ['link set lo up']);
   }
 
   private async inNamespace(pid: number, commands: string[]): Promise<void> {

@@ -409,11 +409,6 @@ export class NetworkService {
     });
   }
 
-  /** Brings up lo in a container without a network (--network none), as Docker has it. */
-  loopbackOnly(pid: number): Promise<void> {
-    return this.deps.links.loopbackOnly(pid);
-  }
-
   /** At berthd's stop: DNS servers stop; with no container running, bridges and the table go too. */
   async shutdown(): Promise<void> {
     await this.lock.run(async () => {

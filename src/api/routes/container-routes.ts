@@ -233,6 +233,8 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
       if (!res.write(encodeRecords(chosen, encoding))) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
     };
     const release = containers.holdLog(record.id);
+    // A follower of a running container ends the moment it exits, not at its next poll.
+    const stopping = follow && record.state.status === 'running' ? { stopping: containers.wait(record.id, 'next-exit') } : {};
     try {
       // Rotated files first (oldest first), then the current one, which is followed.
       const rotated = containers.logFiles(record.id).slice(0, -1);
@@ -245,10 +247,10 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
           }
         }
         await send(kept);
-        if (follow) for await (const batch of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal })) await send(batch);
+        if (follow) for await (const batch of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal, ...stopping })) await send(batch);
       } else {
         for (const file of rotated) for await (const batch of followLog(file, { follow: false, stopped: () => true })) await send(batch);
-        for await (const batch of followLog(path, { follow, stopped, signal: abort.signal })) await send(batch);
+        for await (const batch of followLog(path, { follow, stopped, signal: abort.signal, ...stopping })) await send(batch);
       }
     } finally {
       release();
@@ -313,7 +315,9 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
       }
     };
     try {
-      for await (const batch of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal })) {
+      // The next exit (of the run now going, or of the one about to start) ends the stream at once.
+      const stopping = containers.wait(record.id, 'next-exit');
+      for await (const batch of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal, stopping })) {
         const chosen = selectRecords(batch, { stdout: wantOut, stderr: wantErr });
         if (chosen.length > 0) socket.write(encodeRecords(chosen, { tty, timestamps: false }));
       }
