@@ -4,7 +4,7 @@
  * its default bridge network, and the raw floor (overlay + runc run) after them in the same run.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +55,8 @@ export async function benchRunRm(runs: number): Promise<string> {
     }
     // The raw floor in the same run, after the engines (so it does not warm their caches).
     const floor = await measureFloor(work, rootfs, runs).catch(() => [] as number[]);
+    await mkdir(join(work, 'bridge-floor'));
+    const bridgeFloor = await measureFloor(join(work, 'bridge-floor'), rootfs, runs, 'runc', { name: 'bbfloor0', prefix: '10.246.0' }).catch(() => [] as number[]);
     const b = summarize(samples.berth);
     const line = (name: string, xs: number[]) => {
       if (!xs.length) return `${name.padEnd(20)} not measured`;
@@ -69,6 +71,7 @@ export async function benchRunRm(runs: number): Promise<string> {
       line('docker', samples.docker),
       line('podman', samples.podman),
       floor.length ? `${line('floor (overlay+runc run)', floor)}   docker CLI -> berthd at ${(summarize(samples.berthdViaDocker).median / summarize(floor).median).toFixed(2)}x the floor (target 1.6x)` : 'floor: not measured (runc spec failed)',
+      bridgeFloor.length ? `${line('  + netns, veth, bridge', bridgeFloor)}   bridge network: docker CLI -> berthd at ${(summarize(samples.berthdBridge).median / summarize(bridgeFloor).median).toFixed(2)}x this floor` : 'bridge floor: not measured',
     ].join('\n');
   } finally {
     berthd.kill('SIGTERM');
