@@ -4,13 +4,13 @@
  * classic builder and Podman's build, interleaved, every engine on its own root; RUN steps use
  * --network none on every engine (dockerd runs without a bridge here).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BERTHD } from '../test/helpers/berthd.js';
+import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { summarize } from './stats.js';
 import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
@@ -32,17 +32,14 @@ export async function benchBuild(runs: number): Promise<string> {
   await mkdir(context);
   await writeFile(join(context, 'Dockerfile'), DOCKERFILE);
   await writeFile(join(context, 'data.bin'), randomBytes(1024 * 1024));
-  await writeFile(join(work, 'daemon.json'), '{}');
-  const socket = join(work, 'berth.sock');
-  const berthHost = `unix://${socket}`;
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', berthHost, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench2', '--bip', '10.253.0.1/16'], { stdio: 'ignore' });
+  const berthd = await startBenchBerthd(work, { bridge: 'bbench2', bip: '10.253.0.1/16' });
+  const berthHost = berthd.host;
   const docker = dockerdAvailable ? await startDockerd(join(work, 'docker')).catch(() => undefined) : undefined;
   const podmanRoot = join(work, 'podman');
   const classic = { ...process.env, DOCKER_BUILDKIT: '0' };
   const dockerBuild = (host: string, ...args: string[]) => run('docker', ['-H', host, 'build', '--network', 'none', '-t', 'bench-build', ...args, context], { env: classic, maxBuffer: 1 << 26 });
   const podmanBuild = (...args: string[]) => run('podman', [...podmanArgs(podmanRoot), 'build', '--network', 'none', '--layers', '--pull=never', '-t', 'bench-build', ...args, context], { maxBuffer: 1 << 26 });
   try {
-    for (let i = 0; i < 100; i++) if (await run('docker', ['-H', berthHost, 'version']).then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
     await run('docker', ['-H', berthHost, 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
     if (docker) await run('docker', ['-H', docker.host, 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
     if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
@@ -70,13 +67,9 @@ export async function benchBuild(runs: number): Promise<string> {
     lines.push('targets: berth cold under 650 ms, cached under 100 ms');
     return lines.join('\n');
   } finally {
-    berthd.kill('SIGTERM');
-    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    await berthd.stop();
     await docker?.stop();
     if (podmanAvailable) await removePodmanRoot(podmanRoot);
-    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
-      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
-    }
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -4,12 +4,12 @@
  * published-port vs direct throughput (ab), logs of 1,000,000 lines, and memory (berthd and each
  * conmon, RSS) idle and with 50 containers. Peers are measured by run-rm; these are berth's own.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BERTHD } from '../test/helpers/berthd.js';
+import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { summarize } from './stats.js';
 
@@ -34,14 +34,11 @@ const line = (name: string, xs: number[], target?: string) => {
 export async function benchContainers(runs: number): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-ctr-'));
   const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
-  await writeFile(join(work, 'daemon.json'), '{}');
-  const socket = join(work, 'berth.sock');
-  const host = `unix://${socket}`;
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'data'), '--exec-root', join(work, 'run'), '-H', host, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench0', '--bip', '10.251.0.1/16'], { stdio: 'ignore' });
+  const berthd = await startBenchBerthd(work, { bridge: 'bbench0', bip: '10.251.0.1/16' });
+  const host = berthd.host;
   const docker = (...args: string[]) => run('docker', ['-H', host, ...args], { maxBuffer: 1 << 30 });
   const out: string[] = [];
   try {
-    for (let i = 0; i < 100; i++) if (await docker('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
     await docker('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
     await docker('run', '--rm', 'busybox', 'true'); // warm-up
     out.push(`berthd RSS idle: ${((await rssKiB(berthd.pid!)) / 1024).toFixed(0)} MB   target under 60 MB`);
@@ -109,11 +106,7 @@ export async function benchContainers(runs: number): Promise<string> {
     return out.join('\n');
   } finally {
     await docker('rm', '-f', ...(await docker('ps', '-aq').then((r) => r.stdout.trim().split('\n').filter(Boolean), () => []))).catch(() => undefined);
-    berthd.kill('SIGTERM');
-    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
-    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
-      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
-    }
+    await berthd.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

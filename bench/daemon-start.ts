@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTHD } from '../test/helpers/berthd.js';
 
-function pingOnce(socketPath: string): Promise<boolean> {
+export function pingOnce(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path: '/_ping', headers: { Host: 'bench' } }, (res) => {
       res.resume();

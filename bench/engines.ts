@@ -7,14 +7,15 @@
  * idle and with 50 running containers; daemon start until /_ping answers for berthd and dockerd.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTHD } from '../test/helpers/berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { summarize } from './stats.js';
+import { startBenchBerthd } from './bench-berthd.js';
+import { pingOnce } from './daemon-start.js';
 import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd, type DockerPeer } from './peers.js';
 
 const run = promisify(execFile);
@@ -50,35 +51,21 @@ async function memoryOf(marker: string): Promise<{ rss: number; pss: number; pro
   return { rss, pss, processes };
 }
 
-function pingOnce(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', headers: { Host: 'bench' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-async function untilPing(socket: string, started: bigint, alive: () => boolean): Promise<number> {
-  for (;;) {
-    if (await pingOnce(socket)) return Number(process.hrtime.bigint() - started) / 1e6;
-    if (!alive()) throw new Error('the daemon exited before answering');
-    if (Number(process.hrtime.bigint() - started) > 30e9) throw new Error('no answer within 30 s');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** dockerd start until /_ping, on a fresh root each time (as berthd's daemon-start scenario). */
-async function dockerdStart(work: string, i: number): Promise<number> {
-  const root = join(work, `dstart${i}`);
+/** Spawn to the first 200 from /_ping, on a fresh root each time; then stopped and removed. */
+async function timeStart(root: string, command: string, args: (socket: string) => string[]): Promise<number> {
+  await mkdir(root, { recursive: true });
+  await writeFile(join(root, 'daemon.json'), '{}');
   const socket = join(root, 'd.sock');
   const started = process.hrtime.bigint();
-  const child = spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(root, 'pid'), '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  const child = spawn(command, args(socket), { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
-    return await untilPing(socket, started, () => child.exitCode === null);
+    for (;;) {
+      if (await pingOnce(socket)) return Number(process.hrtime.bigint() - started) / 1e6;
+      if (child.exitCode !== null) throw new Error(`${command} exited before answering`);
+      if (Number(process.hrtime.bigint() - started) > 30e9) throw new Error(`${command}: no answer within 30 s`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -86,38 +73,22 @@ async function dockerdStart(work: string, i: number): Promise<number> {
   }
 }
 
-async function berthdStart(work: string, i: number): Promise<number> {
-  const root = join(work, `bstart${i}`);
-  const socket = join(root, 'b.sock');
-  await rm(root, { recursive: true, force: true });
-  await run('mkdir', ['-p', root]);
-  await writeFile(join(root, 'daemon.json'), '{}');
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BERTHD, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '-H', `unix://${socket}`, '--config-file', join(root, 'daemon.json')], { stdio: 'ignore' });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  try {
-    return await untilPing(socket, started, () => child.exitCode === null);
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
-    await rm(root, { recursive: true, force: true });
-  }
-}
+const berthdStart = (work: string, i: number) =>
+  timeStart(join(work, `bstart${i}`), process.execPath, (socket) => [BERTHD, '--data-root', join(work, `bstart${i}`, 'data'), '--exec-root', join(work, `bstart${i}`, 'run'), '-H', `unix://${socket}`, '--config-file', join(work, `bstart${i}`, 'daemon.json')]);
+
+const dockerdStart = (work: string, i: number) =>
+  timeStart(join(work, `dstart${i}`), 'dockerd', (socket) => ['--data-root', join(work, `dstart${i}`, 'data'), '--exec-root', join(work, `dstart${i}`, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(work, `dstart${i}`, 'pid'), '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false']);
 
 export async function benchEngines(runs: number): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-eng-'));
   const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
-  await writeFile(join(work, 'daemon.json'), '{}');
-  const berthRoot = join(work, 'berth');
-  const socket = join(work, 'berth.sock');
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', berthRoot, '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench3', '--bip', '10.254.0.1/16'], { stdio: 'ignore' });
+  const berthd = await startBenchBerthd(work, { bridge: 'bbench3', bip: '10.254.0.1/16' });
   let docker: DockerPeer | undefined;
   const podmanRoot = join(work, 'podman');
   const engines: Engine[] = [];
   const out: string[] = [];
   try {
-    const berthCli = (...args: string[]) => run('docker', ['-H', `unix://${socket}`, ...args], { maxBuffer: 1 << 30 });
-    for (let i = 0; i < 100; i++) if (await berthCli('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
+    const berthCli = (...args: string[]) => run('docker', ['-H', berthd.host, ...args], { maxBuffer: 1 << 30 });
     engines.push({ name: 'berth', cli: berthCli, runFlags: [] });
     if (dockerdAvailable) {
       docker = await startDockerd(join(work, 'docker')).catch(() => undefined);
@@ -202,13 +173,9 @@ export async function benchEngines(runs: number): Promise<string> {
       const left = await e.cli('ps', '-aq').then((r) => r.stdout.trim().split('\n').filter(Boolean), () => [] as string[]);
       if (left.length) await e.cli('rm', '-f', ...left).catch(() => undefined);
     }
-    berthd.kill('SIGTERM');
-    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    await berthd.stop();
     await docker?.stop();
     if (podmanAvailable) await removePodmanRoot(podmanRoot);
-    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
-      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
-    }
     await rm(work, { recursive: true, force: true });
   }
 }

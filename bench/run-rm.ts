@@ -3,12 +3,13 @@
  * (A B C A B C ...), every engine on its own root, all with --network none; berth once more with
  * its default bridge network, and the raw floor (overlay + runc run) after them in the same run.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BERTH, BERTHD } from '../test/helpers/berthd.js';
+import { BERTH } from '../test/helpers/berthd.js';
+import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { summarize } from './stats.js';
 import { measureFloor } from './floor.js';
@@ -29,14 +30,12 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 export async function benchRunRm(runs: number): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-run-'));
   const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
-  await writeFile(join(work, 'daemon.json'), '{}');
-  const socket = join(work, 'berth.sock');
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench1', '--bip', '10.252.0.1/16'], { stdio: 'ignore' });
+  const berthd = await startBenchBerthd(work, { bridge: 'bbench1', bip: '10.252.0.1/16' });
+  const socket = berthd.socket;
   const berth = (...args: string[]) => run(process.execPath, [BERTH, '-H', `unix://${socket}`, ...args]);
   const docker = dockerdAvailable ? await startDockerd(join(work, 'docker')) : undefined;
   const podmanRoot = join(work, 'podman');
   try {
-    for (let i = 0; i < 100; i++) if (await berth('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
     await berth('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
     if (docker) await run('docker', ['-H', docker.host, 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
     if (podmanAvailable) await run('podman', [...podmanArgs(podmanRoot), 'import', '-c', 'CMD ["sh"]', rootfs, 'busybox']);
@@ -74,13 +73,9 @@ export async function benchRunRm(runs: number): Promise<string> {
       bridgeFloor.length ? `${line('  + netns, veth, bridge', bridgeFloor)}   bridge network: docker CLI -> berthd at ${(summarize(samples.berthdBridge).median / summarize(bridgeFloor).median).toFixed(2)}x this floor` : 'bridge floor: not measured',
     ].join('\n');
   } finally {
-    berthd.kill('SIGTERM');
-    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
+    await berthd.stop();
     await docker?.stop();
     if (podmanAvailable) await removePodmanRoot(podmanRoot);
-    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
-      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
-    }
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -60,7 +60,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'throughput',
     describe: 'requests per second through a published port on 127.0.0.1 and directly at the container, small and 10 MB responses (wrk): berth and Docker (docker-proxy) (target: published at least 95% of direct)',
-    run: (runs) => benchThroughput(runs),
+    run: () => benchThroughput(),
   },
   {
     name: 'pull-cold',

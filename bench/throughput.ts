@@ -5,14 +5,15 @@
  * loopback path is docker-proxy, as on a default install, and nothing touches the host's firewall.
  * Podman is not measured: its DNAT path (netavark) would add chains to the host's iptables.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BERTHD } from '../test/helpers/berthd.js';
+import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
 import { dockerdAvailable, startDockerd, type DockerPeer } from './peers.js';
+import { summarize } from './stats.js';
 
 const run = promisify(execFile);
 const DOCKER_BRIDGE = 'bbdock0';
@@ -37,10 +38,15 @@ async function measure(name: string, cli: (...args: string[]) => Promise<{ stdou
     const address = (await cli('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web')).stdout.trim();
     await waitFor(`http://127.0.0.1:${port}/`);
     await waitFor(`http://${address}/`);
-    const published = await requestsPerSecond(`http://127.0.0.1:${port}/`, seconds);
-    const direct = await requestsPerSecond(`http://${address}/`, seconds);
-    const publishedBig = await requestsPerSecond(`http://127.0.0.1:${port}/big`, seconds);
-    const directBig = await requestsPerSecond(`http://${address}/big`, seconds);
+    // Alternating rounds, median of each: the two paths see the same machine noise.
+    const rounds = { published: [] as number[], direct: [] as number[], publishedBig: [] as number[], directBig: [] as number[] };
+    for (let round = 0; round < 3; round++) {
+      rounds.published.push(await requestsPerSecond(`http://127.0.0.1:${port}/`, seconds));
+      rounds.direct.push(await requestsPerSecond(`http://${address}/`, seconds));
+      rounds.publishedBig.push(await requestsPerSecond(`http://127.0.0.1:${port}/big`, seconds));
+      rounds.directBig.push(await requestsPerSecond(`http://${address}/big`, seconds));
+    }
+    const [published, direct, publishedBig, directBig] = [rounds.published, rounds.direct, rounds.publishedBig, rounds.directBig].map((xs) => summarize(xs).median) as [number, number, number, number];
     const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
     return `${name.padEnd(8)} small: published 127.0.0.1 ${published.toFixed(0)} req/s, direct ${direct.toFixed(0)} req/s = ${pct(published, direct)};   10 MB: published ${publishedBig.toFixed(1)} req/s, direct ${directBig.toFixed(1)} req/s = ${pct(publishedBig, directBig)}`;
   } finally {
@@ -48,20 +54,18 @@ async function measure(name: string, cli: (...args: string[]) => Promise<{ stdou
   }
 }
 
-export async function benchThroughput(runs: number): Promise<string> {
+export async function benchThroughput(): Promise<string> {
   if (!(await run('wrk', ['--version']).then(() => true, (err: { stdout?: string }) => Boolean(err.stdout?.includes('wrk'))))) return 'not measured: wrk is not installed (bench/setup-peers docker)';
-  const seconds = Math.max(3, Math.min(runs, 5));
+  const seconds = 3;
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-tput-'));
   const rootfs = makeBusyboxRootfs(join(work, 'busybox.tar'));
-  await writeFile(join(work, 'daemon.json'), '{}');
-  const socket = join(work, 'berth.sock');
-  const berthd = spawn(process.execPath, [BERTHD, '--data-root', join(work, 'berth'), '--exec-root', join(work, 'berth-run'), '-H', `unix://${socket}`, '--config-file', join(work, 'daemon.json'), '--cgroup-parent', 'berth-bench', '--bridge', 'bbench4', '--bip', '10.248.0.1/24'], { stdio: 'ignore' });
+  const berthd = await startBenchBerthd(work, { bridge: 'bbench4', bip: '10.248.0.1/24' });
+  const socket = berthd.socket;
   let docker: DockerPeer | undefined;
   let bridgeMade = false;
-  const out = [`wrk -t2 -c16 -d${seconds}s against busybox httpd in a container; published = -p 127.0.0.1:PORT:80`];
+  const out = [`wrk -t2 -c16 -d${seconds}s against busybox httpd in a container, 3 alternating rounds, medians; published = -p 127.0.0.1:PORT:80`];
   try {
     const berth = (...args: string[]) => run('docker', ['-H', `unix://${socket}`, ...args]);
-    for (let i = 0; i < 100; i++) if (await berth('version').then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
     await berth('import', '-c', 'CMD ["sh"]', rootfs, 'busybox');
     out.push(await measure('berth', berth, 18500 + Math.floor(Math.random() * 500), seconds));
     if (dockerdAvailable) {
@@ -83,11 +87,7 @@ export async function benchThroughput(runs: number): Promise<string> {
   } finally {
     await docker?.stop();
     if (bridgeMade) await run('ip', ['link', 'del', DOCKER_BRIDGE]).catch(() => undefined);
-    berthd.kill('SIGTERM');
-    await new Promise((r) => (berthd.exitCode !== null ? r(undefined) : berthd.once('exit', r)));
-    for (const controller of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified']) {
-      await run('rmdir', [join('/sys/fs/cgroup', controller, 'berth-bench')]).catch(() => undefined);
-    }
+    await berthd.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -182,6 +182,16 @@ export class ImageBuilder {
     return undefined;
   }
 
+  /** A RUN, COPY or ADD found in the cache: the stage moves on to its image, as Docker prints it. */
+  private async reuseCached(stage: StageState, key: string, createdBy: string, options: BuildOptions, out: BuildOutput): Promise<boolean> {
+    const cached = await this.cached(stage, key, createdBy, stage.config, options);
+    if (!cached) return false;
+    out.stream(' ---> Using cache\n');
+    out.stream(` ---> ${short(cached)}\n`);
+    stage.image = cached;
+    return true;
+  }
+
   private targetStage(instructions: Instruction[], target: string): number {
     let index = -1;
     for (const instruction of instructions) {
@@ -399,13 +409,7 @@ export class ImageBuilder {
     const args = this.runArgs(stage);
     const createdBy = args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ${command.join(' ')}` : command.join(' ');
     const key = cacheKey(stage.image, createdBy, stage.config);
-    const cached = await this.cached(stage, key, createdBy, stage.config, options);
-    if (cached) {
-      out.stream(' ---> Using cache\n');
-      out.stream(` ---> ${short(cached)}\n`);
-      stage.image = cached;
-      return;
-    }
+    if (await this.reuseCached(stage, key, createdBy, options, out)) return;
     const hostConfig: Record<string, unknown> = {
       NetworkMode: options.networkMode || 'default',
       ...(options.shmSize ? { ShmSize: options.shmSize } : {}),
@@ -517,13 +521,7 @@ export class ImageBuilder {
       const digest = createHash('sha256').update(sums.join(',')).digest('hex');
       const createdBy = `/bin/sh -c #(nop) ${keyword} ${[chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean).join(' ')}${chown || chmodText ? ' ' : ''}${kind}:${digest} in ${rawDest} `;
       const key = cacheKey(stage.image, createdBy, stage.config);
-      const cached = await this.cached(stage, key, createdBy, stage.config, options);
-      if (cached) {
-        out.stream(' ---> Using cache\n');
-        out.stream(` ---> ${short(cached)}\n`);
-        stage.image = cached;
-        return;
-      }
+      if (await this.reuseCached(stage, key, createdBy, options, out)) return;
 
       // The target: a created container's rootfs (its links resolved inside it), or for FROM scratch an empty directory.
       let target: RootedFilesystem;
