@@ -25,6 +25,9 @@ export function cacheKey(parent: Digest | undefined, createdBy: string, resultCo
 export class BuildCache {
   private readonly entries = new Map<string, CacheEntry>();
   private parents = new Set<string>();
+  /** Entries were added or dropped since the last save (usage counts alone wait for one). */
+  private changed = false;
+  private used = false;
 
   constructor(private readonly file: string, private readonly now: () => string) {}
 
@@ -48,10 +51,12 @@ export class BuildCache {
     if (!exists(entry.image)) {
       this.entries.delete(key);
       this.reindex();
+      this.changed = true;
       return undefined;
     }
     entry.lastUsedAt = this.now();
     entry.usageCount++;
+    this.used = true;
     return entry.image;
   }
 
@@ -59,6 +64,7 @@ export class BuildCache {
     const now = this.now();
     this.entries.set(key, { key, parent: parent ?? 'scratch', image, createdBy, createdAt: now, lastUsedAt: now, usageCount: 0 });
     this.parents.add(parent ?? 'scratch');
+    this.changed = true;
   }
 
   /** True for an image a cached step builds on (Docker's "image with children"). */
@@ -73,9 +79,17 @@ export class BuildCache {
   forget(images: ReadonlySet<string>): void {
     for (const [key, entry] of this.entries) if (images.has(entry.image)) this.entries.delete(key);
     this.reindex();
+    this.changed = true;
   }
 
-  async save(): Promise<void> {
+  /**
+   * Writes the index when entries changed. A fully cached build only bumps usage counts, which
+   * are written with the next change or at berthd's stop (`force`), not with two fsyncs per build.
+   */
+  async save(force = false): Promise<void> {
+    if (!this.changed && !(force && this.used)) return;
     await writeFileAtomic(this.file, JSON.stringify([...this.entries.values()]));
+    this.changed = false;
+    this.used = false;
   }
 }

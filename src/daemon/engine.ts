@@ -253,6 +253,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
 
     const buildCache = await BuildService.open(join(config.dataRoot, 'builder', 'cache.json'), () => new Date(deps.clock.nowMs()).toISOString());
     images.useBuildCache(buildCache);
+    undo.push(() => buildCache.save(true));
     const builds = new BuildService({
       cache: buildCache,
       images,

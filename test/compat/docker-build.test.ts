@@ -144,7 +144,8 @@ describe('docker build on berthd', { skip: ready ? false : 'needs root, the dock
     assert.equal(r.code, 3);
     assert.match(r.stdout, /from-the-step/);
     assert.match(r.stderr, /The command '\/bin\/sh -c echo from-the-step && exit 3' returned a non-zero code: 3/);
-    const syntax = await build('-t', 'localhost/broken', makeContext('FROM busybox\nRUN true\nFOO bar\n'));
+    // With DOCKER_BUILDKIT unset the CLI falls back to the classic builder too (buildx is absent).
+    const syntax = await docker(daemon.host, ['build', '-t', 'localhost/broken', makeContext('FROM busybox\nRUN true\nFOO bar\n')], { env: { DOCKER_BUILDKIT: undefined } });
     assert.equal(syntax.code, 1);
     assert.match(syntax.stderr, /Dockerfile parse error line 3: unknown instruction: FOO/);
     const missing = await build('-t', 'localhost/broken', makeContext('FROM busybox\nCOPY nothere.txt /x\n'));
