@@ -34,11 +34,13 @@ import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
+import { namespaceModesOf, resolveNamespaces } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
 import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
 import type { RootedFilesystem } from '../archive/rooted-path.js';
 import type { ContainerConfig } from '../oci/index.js';
 import type { Change } from './container-changes.js';
+import { mountAll, unmount } from '../snapshots/mount.js';
 import { ContainerFilesystem } from './container-filesystem.js';
 import { parsePs } from './ps-output.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
@@ -234,6 +236,7 @@ export class ContainerService {
     checkSupported(config, hostConfig);
     checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
     checkHealthcheck((config as { Healthcheck?: HealthConfig }).Healthcheck);
+    namespaceModesOf(hostConfig, config.Hostname); // 400 for an unknown --pid, --ipc or --uts
     rotationOf(hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]); // 400 for a bad driver or log-opt
     await resolveDevices(hostConfig['Devices'] as DeviceInput[] | undefined); // 400 for a missing or non-device path
     const mode = networkModeOf(hostConfig);
@@ -329,7 +332,14 @@ export class ContainerService {
     await this.filesystem.mount(record);
     let endpoints: EndpointRecord[] = [];
     try {
-      const hostname = mode.kind === 'host' ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
+      // The hostname conflict was checked at create (the record's Hostname is filled in since).
+      const namespaceModes = namespaceModesOf(record.hostConfig, undefined);
+      const namespaces = resolveNamespaces(namespaceModes, (target) => {
+        const other = this.get(target);
+        return { id: other.id, pid: other.state.status === 'running' || other.state.status === 'paused' ? other.state.pid : undefined, ipcShareable: other.hostConfig['IpcMode'] === 'shareable', shmPath: this.shmPath(other.id) };
+      }, this.shmPath(record.id));
+      if (namespaceModes.ipc.kind === 'shareable') await this.mountShareableShm(record);
+      const hostname = mode.kind === 'host' || namespaces.uts ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
       const dataDir = this.deps.store.dir(record.id);
       if (mode.kind === 'network') endpoints = await this.connectNetworks(record, mode.name);
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
@@ -384,6 +394,8 @@ export class ContainerService {
         seccomp,
         resources: resourcesOf(record.hostConfig),
         hostNetwork: mode.kind === 'host',
+        shared: namespaces,
+        sysctls: (record.hostConfig['Sysctls'] as Record<string, string> | undefined) ?? {},
         devices: await resolveDevices(record.hostConfig['Devices'] as DeviceInput[] | undefined),
         netnsPath,
       });
@@ -421,6 +433,10 @@ export class ContainerService {
       await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
       await this.deps.network.disconnect(record.id).catch(() => undefined);
       await this.filesystem.unmount(record.id).catch(() => undefined);
+      await this.unmountShareableShm(record.id).catch(() => undefined);
+      // Whoever waits for this run to end (an attached client, `wait`) learns it never began.
+      for (const wake of this.exitWaiters.get(record.id) ?? []) wake(record.state.exitCode);
+      this.exitWaiters.delete(record.id);
       // As Docker: a --rm container that could not start is removed too.
       if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
@@ -603,6 +619,24 @@ export class ContainerService {
     }
   }
 
+  /** Where a --ipc shareable container's /dev/shm lives on the host, for others to bind. */
+  private shmPath(id: string): string {
+    return join(this.bundleDir(id), 'shm');
+  }
+
+  private async mountShareableShm(record: ContainerRecord): Promise<void> {
+    const target = this.shmPath(record.id);
+    await mkdir(target, { recursive: true });
+    if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${target} `)) return;
+    const size = (record.hostConfig.ShmSize as number | undefined) || 64 * 1024 * 1024;
+    await mountAll([{ type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`] }], target, this.deps.runner);
+  }
+
+  private async unmountShareableShm(id: string): Promise<void> {
+    const target = this.shmPath(id);
+    if ((await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).includes(` ${target} `)) await unmount(target, this.deps.runner);
+  }
+
   /** A build step: the container's diff as a layer over its image, with the builder's config. */
   async commitBuildStep(term: string, options: { config: ContainerConfig; createdBy: string; author?: string }): Promise<Digest> {
     const record = this.get(term);
@@ -757,6 +791,7 @@ export class ContainerService {
       this.deps.monitor.delete(id, this.runtimePath(record)).catch(() => undefined),
       this.deps.network.disconnect(id).catch(() => undefined),
       this.filesystem.unmountIfUnheld(id).catch(() => undefined),
+      this.unmountShareableShm(id).catch(() => undefined),
     ]);
     this.healthMonitors.get(id)?.stop();
     this.healthMonitors.delete(id);
@@ -949,6 +984,7 @@ export class ContainerService {
     await this.logReadersDone(record.id);
     if (!this.deps.store.all().some((r) => r.id === record.id)) return;
     await this.filesystem.unmount(record.id);
+    await this.unmountShareableShm(record.id).catch(() => undefined);
     // onExit deleted the runtime's state already; only a crash in between leaves any to clear.
     if (await this.deps.monitor.hasState(record.id)) await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
     await this.deps.snapshotter.remove(record.id);
@@ -1008,6 +1044,7 @@ export class ContainerService {
         record.state = { ...record.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor exited without recording an exit code', finishedAt: this.now() };
         await this.deps.store.save(record);
         await this.filesystem.unmount(record.id).catch(() => undefined);
+        await this.unmountShareableShm(record.id).catch(() => undefined);
       }
     }
   }

@@ -13,13 +13,12 @@ export const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Links', 'Sysctls', 'IpcMode', 'PidMode', 'UTSMode'];
+const UNSUPPORTED_HOST = ['Links'];
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
   for (const key of UNSUPPORTED_HOST) {
     const value = hostConfig[key];
-    if (key === 'IpcMode' && (value === 'private' || value === 'shareable' || value === '')) continue;
     if (isSet(value)) unsupported.push(`HostConfig.${key}`);
   }
   for (const option of (hostConfig['SecurityOpt'] as string[] | undefined) ?? []) {

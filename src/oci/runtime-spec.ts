@@ -61,6 +61,9 @@ export interface ProcessSpec {
   rlimits: { type: string; hard: number; soft: number }[];
 }
 
+/** A namespace shared instead of made: the host's, or another process's (a /proc/PID/ns path). */
+export type NamespaceJoin = { host: true } | { path: string };
+
 export interface RuntimeSpecInput {
   process: ProcessSpec;
   rootfs: string;
@@ -74,6 +77,10 @@ export interface RuntimeSpecInput {
   netnsPath?: string;
   /** --network host: no network namespace at all. */
   hostNetwork?: boolean;
+  /** --pid, --ipc, --uts host or container:X; /dev/shm none (--ipc none) or bound from a path. */
+  shared?: { pid?: NamespaceJoin; ipc?: NamespaceJoin; uts?: NamespaceJoin; shm?: 'none' | string };
+  /** --sysctl: namespaced kernel parameters, set by the runtime inside the container. */
+  sysctls?: Record<string, string>;
   privileged: boolean;
   /** linux.seccomp, or undefined for none (privileged, seccomp=unconfined). */
   seccomp?: Record<string, unknown>;
@@ -120,6 +127,19 @@ export function defaultMounts(shmSizeBytes: number, privileged: boolean): Runtim
   ];
 }
 
+/** A namespace of the container's own, none (the host's), or another process's by path. */
+function namespace(type: string, join: NamespaceJoin | undefined): { type: string; path?: string }[] {
+  if (!join) return [{ type }];
+  return 'host' in join ? [] : [{ type, path: join.path }];
+}
+
+/** /dev/shm as the IPC mode wants it: the container's own tmpfs, none, or another's bound in. */
+function shmMounts(mounts: RuntimeMount[], shm: 'none' | string | undefined): RuntimeMount[] {
+  if (shm === undefined) return mounts;
+  const others = mounts.filter((m) => m.destination !== '/dev/shm');
+  return shm === 'none' ? others : [...others, { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rprivate'] }];
+}
+
 /** The whole config.json document. */
 export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
   const caps = input.process.capabilities;
@@ -138,13 +158,14 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
       oomScoreAdj: 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
-    hostname: input.hostname,
-    mounts: [...defaultMounts(input.shmSizeBytes, input.privileged), ...input.mounts],
+    // The host's UTS namespace has the host's name: a runtime may not set one there.
+    ...(input.shared?.uts ? {} : { hostname: input.hostname }),
+    mounts: [...shmMounts(defaultMounts(input.shmSizeBytes, input.privileged), input.shared?.shm), ...input.mounts],
     linux: {
       namespaces: [
-        { type: 'pid' },
-        { type: 'ipc' },
-        { type: 'uts' },
+        ...namespace('pid', input.shared?.pid),
+        ...namespace('ipc', input.shared?.ipc),
+        ...namespace('uts', input.shared?.uts),
         { type: 'mount' },
         ...(input.hostNetwork ? [] : [input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }]),
       ],
@@ -167,6 +188,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
         ...(input.resources.pidsLimit && input.resources.pidsLimit > 0 ? { pids: { limit: input.resources.pidsLimit } } : {}),
       },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
+      ...(input.sysctls && Object.keys(input.sysctls).length > 0 ? { sysctl: input.sysctls } : {}),
       maskedPaths: input.privileged ? [] : MASKED_PATHS,
       readonlyPaths: input.privileged ? [] : READONLY_PATHS,
     },

@@ -2,6 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -514,5 +516,62 @@ describe('docker CLI system prune and bad input on berthd', { skip: ready ? fals
     const df = await run('system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Size}}');
     assert.match(df.stdout, /^Images 0 0B$/m);
     assert.match(df.stdout, /^Containers 0 0B$/m);
+  });
+});
+
+describe('docker CLI --pid, --ipc, --uts and --sysctl on berthd', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, () => {
+  let daemon: TestDaemon;
+  const run = (...args: string[]) => docker(daemon.host, args);
+  before(async () => {
+    daemon = await startBusyboxDaemon();
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+  const ns = (type: string) => readlinkSync(`/proc/self/ns/${type}`);
+
+  test('host namespaces are the host\'s; container:X joins X\'s; a shareable donor shares /dev/shm', async () => {
+    const host = await run('run', '--rm', '--pid', 'host', '--ipc', 'host', '--uts', 'host', 'busybox', 'sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname');
+    assert.equal(host.code, 0, host.stderr);
+    assert.equal(host.stdout, `${ns('pid')}\n${ns('ipc')}\n${ns('uts')}\n${hostname()}\n`);
+    const own = await run('run', '--rm', 'busybox', 'readlink', '/proc/self/ns/pid');
+    assert.notEqual(own.stdout.trim(), ns('pid'), 'by default a container has its own');
+    const donor = (await run('run', '-d', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo shared > /dev/shm/x; exec sleep 300')).stdout.trim();
+    const plain = (await run('run', '-d', 'busybox', 'sleep', '300')).stdout.trim();
+    try {
+      for (let i = 0; i < 50 && (await run('exec', donor, 'test', '-e', '/dev/shm/x')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const donorNs = (await run('exec', donor, 'sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc')).stdout;
+      const joined = await run('run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, 'busybox', 'sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; cat /dev/shm/x; pidof sleep');
+      assert.equal(joined.code, 0, joined.stderr);
+      assert.match(joined.stdout, new RegExp(`^${donorNs.replace(/[[\]]/g, '\\$&')}shared\n1\n$`));
+      const refused = await run('run', '--rm', '--ipc', `container:${plain}`, 'busybox', 'true');
+      assert.equal(refused.code, 125);
+      assert.match(refused.stderr, /non-shareable IPC \(hint: use IpcMode:shareable for the donor container\)/);
+      const none = await run('run', '--rm', '--ipc', 'none', 'busybox', 'ls', '/dev/shm');
+      assert.notEqual(none.code, 0, '--ipc none has no /dev/shm');
+    } finally {
+      await run('rm', '-f', donor, plain);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${donor}/shm`), 'the donor\'s host-side /dev/shm is unmounted');
+  });
+
+  test('--sysctl sets namespaced parameters; bad modes and a hostname with --uts host are refused', async () => {
+    const r = await run('run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=12345', 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '1\n12345\n');
+    const conflict = await run('run', '--rm', '--uts', 'host', '-h', 'named', 'busybox', 'true');
+    assert.equal(conflict.code, 125);
+    assert.match(conflict.stderr, /conflicting options: hostname and the UTS mode/);
+    for (const [field, message] of [['PidMode', 'invalid PID mode: bogus'], ['IpcMode', 'invalid IPC mode: bogus'], ['UTSMode', 'invalid UTS mode: bogus']] as const) {
+      const res = await daemon.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { [field]: 'bogus' } }), headers: { 'Content-Type': 'application/json' } });
+      assert.equal(res.status, 400);
+      assert.equal(JSON.parse(res.body).message, message);
+    }
+    const stopped = (await run('create', 'busybox', 'true')).stdout.trim();
+    const join = await run('run', '--rm', '--pid', `container:${stopped}`, 'busybox', 'true');
+    assert.equal(join.code, 125);
+    assert.match(join.stderr, /cannot join PID of a non running container/);
+    await run('rm', stopped);
   });
 });

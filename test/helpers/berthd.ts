@@ -60,6 +60,7 @@ async function removeContainersOf(execRoot: string): Promise<void> {
     }
     spawnSync('runc', ['delete', '--force', id], { stdio: 'ignore' });
     spawnSync('umount', ['-l', join(dir, id, 'rootfs')], { stdio: 'ignore' });
+    spawnSync('umount', ['-l', join(dir, id, 'shm')], { stdio: 'ignore' });
   }
 }
 

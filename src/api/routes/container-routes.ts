@@ -305,7 +305,11 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     // or the next one, has ended (however quickly it ended).
     const wasRunning = record.state.status === 'running';
     const startedBefore = record.state.startedAt;
+    // Resolved at the next exit, or when the start that was about to come failed.
+    let ended = false;
+    const stopping = containers.wait(record.id, 'next-exit').finally(() => (ended = true));
     const stopped = () => {
+      if (ended) return true;
       try {
         const now = containers.get(record.id).state;
         if (now.status === 'running') return false;
@@ -315,8 +319,6 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
       }
     };
     try {
-      // The next exit (of the run now going, or of the one about to start) ends the stream at once.
-      const stopping = containers.wait(record.id, 'next-exit');
       for await (const batch of followLog(path, { follow: true, stopped, startOffset, signal: abort.signal, stopping })) {
         const chosen = selectRecords(batch, { stdout: wantOut, stderr: wantErr });
         if (chosen.length > 0) socket.write(encodeRecords(chosen, { tty, timestamps: false }));

@@ -61,6 +61,10 @@ export const createFlags = {
   dns: { type: 'strings', usage: 'Set custom DNS servers' },
   'dns-search': { type: 'strings', usage: 'Set custom DNS search domains' },
   'dns-option': { type: 'strings', usage: 'Set DNS options' },
+  pid: { type: 'string', usage: 'PID namespace to use' },
+  ipc: { type: 'string', usage: 'IPC mode to use' },
+  uts: { type: 'string', usage: 'UTS namespace to use' },
+  sysctl: { type: 'strings', usage: 'Sysctl options' },
   init: { type: 'bool', usage: 'Run an init inside the container' },
   tmpfs: { type: 'strings', usage: 'Mount a tmpfs directory' },
   ulimit: { type: 'strings', usage: 'Ulimit options (name=soft[:hard])' },
@@ -124,6 +128,10 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       Dns: flags.dns,
       DnsSearch: flags['dns-search'],
       DnsOptions: flags['dns-option'],
+      ...(flags.pid ? { PidMode: flags.pid } : {}),
+      ...(flags.ipc ? { IpcMode: flags.ipc } : {}),
+      ...(flags.uts ? { UTSMode: flags.uts } : {}),
+      ...(flags.sysctl.length > 0 ? { Sysctls: Object.fromEntries(flags.sysctl.map(parseSysctl)) } : {}),
       RestartPolicy: { Name: flags.restart.split(':')[0], MaximumRetryCount: Number(flags.restart.split(':')[1] ?? 0) },
       PortBindings: portBindings,
       PublishAllPorts: flags['publish-all'],
@@ -223,6 +231,12 @@ function parseMountFlag(text: string): Record<string, unknown> {
     mount['VolumeOptions'] = volumeOptions;
   }
   return mount;
+}
+
+function parseSysctl(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new CliError(`invalid argument "${text}" for "--sysctl" flag: sysctl '${text}' is not allowed`, 125);
+  return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
 function parseUlimit(text: string): { Name: string; Soft: number; Hard: number } {
