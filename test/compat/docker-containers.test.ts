@@ -160,9 +160,10 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
   });
 
   test('options berth does not support yet are refused by name, not ignored', async () => {
-    const r = await run('run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'true');
+    const r = await run('run', '--rm', '--link', 'other:alias', 'busybox', 'true');
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /not supported by berth yet: HostConfig.Sysctls/);
+    assert.match(r.stderr, /not supported by berth yet: HostConfig.Links/);
+    assert.equal((await run('ps', '-aq', '--filter', 'status=created')).stdout, '', 'nothing was created');
   });
 
   test('berthd killed with SIGKILL: containers keep running, and an exit while it was down is recorded', async () => {
