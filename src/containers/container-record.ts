@@ -84,3 +84,6 @@ export interface ContainerRecord {
   /** Stopped by a user (stop): restart policies leave it down (always: until berthd or the user starts it). */
   manuallyStopped?: boolean;
 }
+
+/** Go's zero time, as Docker shows a time that never was (StartedAt of a container never started). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

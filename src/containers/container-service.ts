@@ -20,11 +20,11 @@ import { StdinRelay } from '../runtime/conmon-stdin.js';
 import type { RuntimeSelection } from '../runtime/index.js';
 import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
-import type { ContainerConfigInput, ContainerRecord, EndpointSettingsInput, HostConfigInput } from './container-record.js';
+import { ZERO_TIME, type ContainerConfigInput, type ContainerRecord, type EndpointSettingsInput, type HostConfigInput } from './container-record.js';
 import { generateName, normalizeName } from './container-names.js';
 import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
-import { checkSupported, isSet } from './supported-options.js';
+import { checkSupported } from './supported-options.js';
 import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
 import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
@@ -36,13 +36,13 @@ import { planMounts } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
 import { namespaceModesOf, resolveNamespaces } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
-import { cpuStats, networkStats, type ContainerStatsReader, type StatsSample } from './container-stats.js';
+import type { ContainerStatsReader } from './container-stats.js';
 import type { RootedFilesystem } from '../archive/rooted-path.js';
 import type { ContainerConfig } from '../oci/index.js';
 import type { Change } from './container-changes.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { ContainerFilesystem } from './container-filesystem.js';
-import { parsePs } from './ps-output.js';
+import { ContainerResources } from './container-resources.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
 import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
@@ -100,7 +100,6 @@ export interface ContainerNetworking {
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export class ContainerService {
   private readonly exitWaiters = new Map<string, ((code: number) => void)[]>();
@@ -114,7 +113,6 @@ export class ContainerService {
   /** Running health checks, per container. */
   private readonly healthMonitors = new Map<string, HealthMonitor>();
   /** The last stats sample of each container (the next one's precpu_stats). */
-  private readonly statsSamples = new Map<string, StatsSample>();
   /** Exports reading each container's mounted filesystem now. */
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
   private readonly restartsInFlight = new Map<string, Promise<void>>();
@@ -124,6 +122,7 @@ export class ContainerService {
   private readonly rotation: NodeJS.Timeout;
 
   private readonly filesystem: ContainerFilesystem;
+  private readonly resources: ContainerResources;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.filesystem = new ContainerFilesystem({
@@ -133,6 +132,14 @@ export class ContainerService {
       dataDir: (id) => deps.store.dir(id),
       statusOf: (id) => deps.store.all().find((r) => r.id === id)?.state.status,
       volumePath: (name) => deps.volumes.prepare(name),
+    });
+    this.resources = new ContainerResources({
+      cgroupParent: deps.cgroupParent,
+      stats: deps.stats,
+      runner: deps.runner,
+      runtimePath: (record) => this.runtimePath(record),
+      save: (record) => deps.store.save(record),
+      publish: deps.publish,
     });
     // Once a second, running containers' logs over their max-size are rotated.
     this.rotation = setInterval(() => void this.rotateLogs(), 1000);
@@ -679,65 +686,14 @@ export class ContainerService {
     return { deleted, reclaimed };
   }
 
-  /**
-   * One stats document (GET /containers/{id}/stats). precpu_stats comes from the previous sample
-   * of this container; without one (or one older than 10 s), a second sample is taken 100 ms on.
-   */
+  /** GET /containers/{id}/stats: one stats document (the route streams them). */
   async stats(term: string): Promise<Record<string, unknown>> {
-    const record = this.get(term);
-    const base = { name: `/${record.name}`, id: record.id, num_procs: 0, storage_stats: {}, blkio_stats: { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null } };
-    if (record.state.status !== 'running' && record.state.status !== 'paused') {
-      return { ...base, read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, cpu_stats: cpuStats(undefined), precpu_stats: cpuStats(undefined), memory_stats: {} };
-    }
-    const cgroupPath = `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`;
-    let previous = this.statsSamples.get(record.id);
-    if (!previous || Date.now() - Date.parse(previous.read) > 10_000) {
-      previous = await this.deps.stats.sample(cgroupPath);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const current = await this.deps.stats.sample(cgroupPath);
-    this.statsSamples.set(record.id, current);
-    return {
-      ...base,
-      read: current.read,
-      preread: previous.read,
-      pids_stats: await this.deps.stats.pids(cgroupPath),
-      cpu_stats: cpuStats(current),
-      precpu_stats: cpuStats(previous),
-      memory_stats: await this.deps.stats.memory(cgroupPath),
-      networks: await networkStats(record.state.pid),
-    };
+    return this.resources.stats(this.get(term));
   }
 
-  /**
-   * POST /containers/{id}/update: new limits (memory, swap, CPUs, shares, cpuset, pids) and restart
-   * policy, kept in the record and applied to a running container with `runc update`.
-   */
+  /** POST /containers/{id}/update. */
   async update(term: string, changes: Record<string, unknown>): Promise<string[]> {
-    const record = this.get(term);
-    const allowed = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'RestartPolicy', 'BlkioWeight'];
-    const unsupported = Object.keys(changes).filter((k) => !allowed.includes(k) && isSet(changes[k]));
-    if (unsupported.length > 0) throw new InvalidArgumentError(`not supported by berth yet: updating ${unsupported.join(', ')}`);
-    const updated: HostConfigInput = { ...record.hostConfig };
-    for (const key of allowed) if (changes[key] !== undefined && changes[key] !== null && !(typeof changes[key] === 'number' && changes[key] === 0 && key !== 'PidsLimit')) updated[key] = changes[key];
-    if (changes['RestartPolicy'] !== undefined) checkRestartPolicy(changes['RestartPolicy'] as RestartPolicy, record.hostConfig.AutoRemove === true);
-    const memory = typeof updated['Memory'] === 'number' ? (updated['Memory'] as number) : 0;
-    const swap = typeof updated['MemorySwap'] === 'number' ? (updated['MemorySwap'] as number) : 0;
-    if (memory > 0 && swap > 0 && swap < memory) throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
-    if (record.state.status === 'running' || record.state.status === 'paused') {
-      const r = resourcesOf(updated);
-      const resources = {
-        ...(r.memoryBytes ? { memory: { limit: r.memoryBytes, ...(r.memorySwapBytes ? { swap: r.memorySwapBytes } : {}) } } : {}),
-        ...(r.cpuQuota || r.cpuShares || r.cpusetCpus ? { cpu: { ...(r.cpuQuota ? { quota: r.cpuQuota, period: r.cpuPeriod ?? 100_000 } : {}), ...(r.cpuShares ? { shares: r.cpuShares } : {}), ...(r.cpusetCpus ? { cpus: r.cpusetCpus } : {}) } } : {}),
-        ...(r.pidsLimit ? { pids: { limit: r.pidsLimit } } : {}),
-      };
-      const result = await this.deps.runner.run(this.runtimePath(record), ['update', '--resources', '-', record.id], { input: JSON.stringify(resources) });
-      if (result.exitCode !== 0) throw new InternalError(`Cannot update container ${record.id}: ${result.stderr.trim()}`);
-    }
-    record.hostConfig = updated;
-    await this.deps.store.save(record);
-    this.deps.publish({ Type: 'container', Action: 'update', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
-    return [];
+    return this.resources.update(this.get(term), changes);
   }
 
   /** GET /containers/{id}/changes. */
@@ -745,17 +701,9 @@ export class ContainerService {
     return this.filesystem.changes(this.get(term));
   }
 
-  /** GET /containers/{id}/top: the host's `ps` (with the caller's arguments), only the container's processes. */
+  /** GET /containers/{id}/top. */
   async top(term: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
-    const record = this.get(term);
-    if (record.state.status !== 'running' && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not running`);
-    const listed = await this.deps.runner.run(this.runtimePath(record), ['ps', '--format', 'json', record.id]);
-    if (listed.exitCode !== 0) throw new InternalError(`listing the container's processes: ${listed.stderr.trim()}`);
-    const pids = new Set((JSON.parse(listed.stdout || '[]') as number[]).map(String));
-    const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
-    const ps = await this.deps.runner.run('ps', args);
-    if (ps.exitCode !== 0) throw new InternalError(`ps ${args.join(' ')} failed: ${ps.stderr.trim()}`);
-    return parsePs(ps.stdout, pids);
+    return this.resources.top(this.get(term), psArgs);
   }
 
   /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */
@@ -991,6 +939,7 @@ export class ContainerService {
     await rm(this.bundleDir(record.id), { recursive: true, force: true });
     await rm(join(this.exitDir(), record.id), { force: true });
     await this.deps.store.remove(record.id);
+    this.resources.forget(record.id);
     // rm -v: the container's anonymous volumes go too, unless another container uses them; named ones never.
     if (options.volumes) {
       for (const m of record.mounts ?? []) {
