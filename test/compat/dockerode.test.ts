@@ -1,7 +1,8 @@
-/** dockerode (the Node Docker client) against berthd: create, start, wait, demuxed logs, hijacked exec. */
+/** dockerode (the Node Docker client) against berthd: create, start, wait, demuxed logs, hijacked exec, buildImage. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { buildTar } from '../../src/archive/tar-writer.js';
 import Docker from 'dockerode';
 import type { TestDaemon } from '../helpers/berthd.js';
 import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -78,5 +79,25 @@ describe('dockerode on berthd', { skip: ready ? false : 'needs root, the docker 
       assert.match(err.message, /No such image: localhost:1\/nosuch:latest/);
       return true;
     });
+  });
+
+  test('buildImage streams the classic builder\'s messages and the image runs', async () => {
+    const context = buildTar([
+      { name: 'Dockerfile', data: 'FROM busybox\nCOPY greeting.txt /greeting.txt\nRUN echo built >> /greeting.txt\nCMD ["cat", "/greeting.txt"]\n' },
+      { name: 'greeting.txt', data: 'from dockerode\n' },
+    ]);
+    const stream = await client.buildImage(Readable.from([context]), { t: 'localhost/from-dockerode:1' });
+    const messages = await new Promise<{ stream?: string; aux?: { ID: string }; error?: string }[]>((resolve, reject) => {
+      client.modem.followProgress(stream, (err: Error | null, output: { stream?: string; aux?: { ID: string }; error?: string }[]) => (err ? reject(err) : resolve(output)));
+    });
+    assert.ok(messages.some((m) => m.stream?.startsWith('Step 1/4 : FROM busybox')));
+    assert.ok(messages.some((m) => m.aux?.ID?.startsWith('sha256:')));
+    assert.ok(!messages.some((m) => m.error));
+    const container = await client.createContainer({ Image: 'localhost/from-dockerode:1' });
+    await container.start();
+    assert.equal((await container.wait()).StatusCode, 0);
+    const logs = (await container.logs({ stdout: true })) as unknown as Buffer;
+    assert.match(logs.toString(), /from dockerode\n.*built\n/s);
+    await container.remove();
   });
 });
