@@ -1,8 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+
+const toolOnPath = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 describe('berthd Engine API: ping, version, info, errors', () => {
   let daemon: TestDaemon;
@@ -46,6 +49,18 @@ describe('berthd Engine API: ping, version, info, errors', () => {
       assert.ok(engine, 'an Engine component');
       assert.equal(engine.Details['ApiVersion'], '1.50');
     }
+  });
+
+  test('/version lists the OCI runtimes with the version each reports', { skip: toolOnPath('runc') ? false : 'runc is not installed' }, async () => {
+    const expected = /version\s+(\S+)/.exec(execFileSync('runc', ['--version'], { encoding: 'utf8' }))![1];
+    let version = '';
+    // Filled in once `runc --version` answers, which berthd does not wait for before serving.
+    for (let i = 0; i < 50 && version !== expected; i++) {
+      const body = JSON.parse((await daemon.request('GET', '/version')).body) as { Components: { Name: string; Version: string }[] };
+      version = body.Components.find((c) => c.Name === 'runc')?.Version ?? '';
+      if (version !== expected) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(version, expected);
   });
 
   test('a version above 1.50 or below 1.24 gets 400 with moby\'s message', async () => {
