@@ -104,7 +104,8 @@ export class NetworkService {
       for (const network of this.userNetworks()) await this.bringUp(network);
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
-      else await this.deps.firewall.remove(); // nothing runs: a table left by a crash must not forward ports
+      // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.
+      else if (this.state.firewallInstalled !== false) await this.removeFirewall();
     });
   }
 
@@ -415,7 +416,7 @@ export class NetworkService {
       for (const dns of this.dns.values()) await dns.stop();
       this.dns.clear();
       if (this.state.endpoints.length > 0) return;
-      await this.deps.firewall.remove();
+      await this.removeFirewall();
       for (const network of this.state.networks) if (network.bridge) await this.deps.links.removeLink(network.bridge);
     });
   }
@@ -429,7 +430,18 @@ export class NetworkService {
   }
 
   private async applyFirewall(): Promise<void> {
+    if (this.state.firewallInstalled !== true) {
+      // Recorded before the table exists, so a crash in between still makes the next start look.
+      this.state.firewallInstalled = true;
+      await this.save();
+    }
     await this.deps.firewall.apply(this.firewallState());
+  }
+
+  private async removeFirewall(): Promise<void> {
+    await this.deps.firewall.remove();
+    this.state.firewallInstalled = false;
+    await this.save();
   }
 
   private async save(): Promise<void> {

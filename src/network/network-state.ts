@@ -51,12 +51,14 @@ export interface EndpointRecord {
 export interface NetworkStateData {
   networks: NetworkRecord[];
   endpoints: EndpointRecord[];
+  /** False once berthd removed its nftables table (a clean stop): the next start need not. */
+  firewallInstalled?: boolean;
 }
 
 export async function loadNetworkState(path: string): Promise<NetworkStateData> {
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<NetworkStateData>;
-    return { networks: data.networks ?? [], endpoints: data.endpoints ?? [] };
+    return { networks: data.networks ?? [], endpoints: data.endpoints ?? [], ...(data.firewallInstalled !== undefined ? { firewallInstalled: data.firewallInstalled } : {}) };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { networks: [], endpoints: [] };
     throw err;
