@@ -91,7 +91,9 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: readon
 }
 
 /** /etc/hosts as Docker writes it for a container without a network yet. */
-export function hostsFile(hostname: string, address?: string, extraHosts: readonly { name: string; address: string }[] = []): string {
+export function hostsFile(hostname: string, address?: string, extraHosts: readonly { name: string; address: string }[] = [], domainname = ''): string {
+  // With --domainname the fully qualified name comes first, then the short one (moby's order).
+  const names = domainname ? `${hostname}.${domainname}\t${hostname}` : hostname;
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -101,7 +103,7 @@ export function hostsFile(hostname: string, address?: string, extraHosts: readon
     'ff02::2\tip6-allrouters',
     // As Docker: the container's own address names it; without one, a loopback address does.
     ...extraHosts.map((h) => `${h.address}\t${h.name}`),
-    address ? `${address}\t${hostname}` : `127.0.1.1\t${hostname}`,
+    address ? `${address}\t${names}` : `127.0.1.1\t${names}`,
     '',
   ].join('\n');
 }

@@ -357,7 +357,8 @@ export class ContainerService {
         const address = entry.slice(colon + 1);
         return { name: entry.slice(0, colon), address: address === 'host-gateway' ? gateway : address };
       });
-      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoints[0]?.ipAddress, extraHosts));
+      const domainname = mode.kind === 'host' || namespaces.uts ? '' : (record.config.Domainname ?? '');
+      await writeFile(join(dataDir, 'hosts'), hostsFile(hostname, endpoints[0]?.ipAddress, extraHosts, domainname));
       const embeddedDns = endpoints[0] ? this.deps.network.dnsServerFor(endpoints[0].networkId) : undefined;
       const custom = { servers: (record.hostConfig['Dns'] as string[] | undefined) ?? [], search: (record.hostConfig['DnsSearch'] as string[] | undefined) ?? [], options: (record.hostConfig['DnsOptions'] as string[] | undefined) ?? [] };
       await writeFile(join(dataDir, 'resolv.conf'), customResolvConf(resolvConf(this.deps.hostResolvConf, embeddedDns), embeddedDns ? { ...custom, servers: [] } : custom));
@@ -387,6 +388,7 @@ export class ContainerService {
         rootfs: this.filesystem.rootfs(record.id),
         readonlyRootfs: record.hostConfig.ReadonlyRootfs === true,
         hostname,
+        ...(domainname ? { domainname } : {}),
         mounts: [
           { destination: '/etc/hostname', type: 'bind', source: join(dataDir, 'hostname'), options: ['rbind', 'rprivate'] },
           { destination: '/etc/hosts', type: 'bind', source: join(dataDir, 'hosts'), options: ['rbind', 'rprivate'] },
@@ -402,7 +404,8 @@ export class ContainerService {
         resources: resourcesOf(record.hostConfig),
         hostNetwork: mode.kind === 'host',
         shared: namespaces,
-        sysctls: (record.hostConfig['Sysctls'] as Record<string, string> | undefined) ?? {},
+        // runc 1.1 ignores the spec's domainname; the UTS-namespaced sysctl sets it on every version.
+        sysctls: { ...(domainname ? { 'kernel.domainname': domainname } : {}), ...((record.hostConfig['Sysctls'] as Record<string, string> | undefined) ?? {}) },
         devices: await resolveDevices(record.hostConfig['Devices'] as DeviceInput[] | undefined),
         netnsPath,
       });

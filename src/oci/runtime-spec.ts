@@ -69,6 +69,8 @@ export interface RuntimeSpecInput {
   rootfs: string;
   readonlyRootfs: boolean;
   hostname: string;
+  /** The NIS domain name (--domainname); set only in the container's own UTS namespace. */
+  domainname?: string;
   /** Extra mounts after the defaults (hosts, hostname, resolv.conf, volumes). */
   mounts: RuntimeMount[];
   shmSizeBytes: number;
@@ -159,7 +161,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
     // The host's UTS namespace has the host's name: a runtime may not set one there.
-    ...(input.shared?.uts ? {} : { hostname: input.hostname }),
+    ...(input.shared?.uts ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts: [...shmMounts(defaultMounts(input.shmSizeBytes, input.privileged), input.shared?.shm), ...input.mounts],
     linux: {
       namespaces: [

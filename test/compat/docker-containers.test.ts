@@ -557,6 +557,14 @@ describe('docker CLI --pid, --ipc, --uts and --sysctl on berthd', { skip: ready 
     assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${donor}/shm`), 'the donor\'s host-side /dev/shm is unmounted');
   });
 
+  test('--hostname and --domainname: the UTS names and /etc/hosts as Docker writes them', async () => {
+    const r = await run('run', '--rm', '-h', 'web', '--domainname', 'example.test', 'busybox', 'sh', '-c', 'hostname; cat /proc/sys/kernel/domainname; grep -c "web.example.test\tweb$" /etc/hosts');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'web\nexample.test\n1\n');
+    const mine = await berth(daemon.host, ['run', '--rm', '--domainname', 'berth.test', 'busybox', 'cat', '/proc/sys/kernel/domainname']);
+    assert.equal(mine.stdout, 'berth.test\n', mine.stderr);
+  });
+
   test('--sysctl sets namespaced parameters; bad modes and a hostname with --uts host are refused', async () => {
     const r = await run('run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=12345', 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax');
     assert.equal(r.code, 0, r.stderr);

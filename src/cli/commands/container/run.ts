@@ -18,6 +18,7 @@ export const createFlags = {
   workdir: { type: 'string', short: 'w', usage: 'Working directory inside the container' },
   user: { type: 'string', short: 'u', usage: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   hostname: { type: 'string', short: 'h', usage: 'Container host name' },
+  domainname: { type: 'string', usage: 'Container NIS domain name' },
   label: { type: 'strings', short: 'l', usage: 'Set meta data on a container' },
   entrypoint: { type: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
   privileged: { type: 'bool', usage: 'Give extended privileges to this container' },
@@ -89,6 +90,7 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
   }
   return {
     Hostname: flags.hostname,
+    ...(flags.domainname ? { Domainname: flags.domainname } : {}),
     User: flags.user,
     AttachStdin: flags.interactive && !detach,
     AttachStdout: !detach,
