@@ -4,22 +4,18 @@
  * container's rootfs, resolved inside it, and commit; the other instructions change only the
  * config. Every step's image is cached by parent, instruction and copied-file checksums.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile, mkdir, open } from 'node:fs/promises';
-import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Digest } from '../content/digest.js';
-import type { ContainerConfig, HealthConfig } from '../oci/index.js';
+import type { ContainerConfig } from '../oci/index.js';
 import { InvalidArgumentError } from '../lib/errors.js';
-import { parseGoDuration } from '../lib/go-duration.js';
-import { RootedFilesystem } from '../archive/rooted-path.js';
-import { extractArchive, packPath } from '../archive/path-archive.js';
-import { openDecompressed } from '../archive/compression.js';
+import type { RootedFilesystem } from '../archive/rooted-path.js';
 import { followLog } from '../logs/log-follow.js';
 import { DockerfileError } from './dockerfile-error.js';
 import { flagValues, parseDockerfile, type Instruction, type ParsedDockerfile } from './dockerfile-parser.js';
-import { expandVariables, expandWord, expandWords, keyValuePairs, type Lookup } from './word-expansion.js';
-import { checksumSource, CopyFailedError, resolveSources } from './copy-sources.js';
+import { expandWord, expandWords, keyValuePairs, type Lookup } from './word-expansion.js';
+import { healthcheckOf } from './healthcheck-instruction.js';
+import { copyStep } from './copy-step.js';
 import { BuildCache, cacheKey } from './build-cache.js';
 
 export interface BuildOptions {
@@ -75,7 +71,7 @@ export class BuildStepFailedError extends InvalidArgumentError {
   }
 }
 
-interface StageState {
+export interface StageState {
   name?: string;
   image: Digest | undefined;
   config: ContainerConfig;
@@ -325,7 +321,7 @@ export class ImageBuilder {
         return this.commitConfig(stage, config, nop(`ONBUILD ${trigger}`), options, out);
       }
       case 'HEALTHCHECK':
-        config.Healthcheck = this.healthcheck(instruction);
+        config.Healthcheck = healthcheckOf(instruction);
         return this.commitConfig(stage, config, nop(`HEALTHCHECK ${JSON.stringify(config.Healthcheck)}`), options, out);
       case 'RUN':
         flagValues(instruction, []);
@@ -336,44 +332,6 @@ export class ImageBuilder {
       default:
         throw new DockerfileError(`unknown instruction: ${instruction.keyword}`);
     }
-  }
-
-  private healthcheck(instruction: Instruction): HealthConfig {
-    const flags = flagValues(instruction, ['interval', 'timeout', 'start-period', 'start-interval', 'retries']);
-    const rest = instruction.args.trim();
-    const keyword = rest.split(/\s+/)[0]?.toUpperCase();
-    if (keyword === 'NONE') {
-      if (rest.split(/\s+/).length > 1 || flags.size > 0) throw new DockerfileError('HEALTHCHECK NONE takes no arguments');
-      return { Test: ['NONE'] };
-    }
-    if (keyword !== 'CMD') throw new DockerfileError(`Unknown type "${keyword ?? ''}" in HEALTHCHECK (try CMD)`);
-    const command = rest.slice(3).trim();
-    let test: string[];
-    try {
-      const parsed: unknown = JSON.parse(command);
-      test = Array.isArray(parsed) && parsed.every((p) => typeof p === 'string') ? ['CMD', ...(parsed as string[])] : ['CMD-SHELL', command];
-    } catch {
-      test = ['CMD-SHELL', command];
-    }
-    const health: HealthConfig = { Test: test };
-    const duration = (name: string, field: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval') => {
-      const text = flags.get(name);
-      if (text === undefined) return;
-      const ms = parseGoDuration(text);
-      if (ms === undefined) throw new DockerfileError(`time: invalid duration "${text}"`);
-      if (ms !== 0 && ms < 1) throw new DockerfileError(`Interval "${name}" cannot be less than 1ms`);
-      (health as Record<string, number>)[field] = Math.round(ms * 1e6);
-    };
-    duration('interval', 'Interval');
-    duration('timeout', 'Timeout');
-    duration('start-period', 'StartPeriod');
-    duration('start-interval', 'StartInterval');
-    const retries = flags.get('retries');
-    if (retries !== undefined) {
-      if (!/^\d+$/.test(retries) || Number(retries) < 1) throw new DockerfileError(`--retries must be at least 1 (not ${retries})`);
-      health.Retries = Number(retries);
-    }
-    return health;
   }
 
   /** Records a config-only step (cached like every other), printing the new image's ID. */
@@ -458,138 +416,12 @@ export class ImageBuilder {
   }
 
   private async copy(stage: StageState, instruction: Instruction, escape: string, stages: StageState[], options: BuildOptions, out: BuildOutput): Promise<void> {
-    const keyword = instruction.keyword;
-    const flags = flagValues(instruction, keyword === 'ADD' ? ['chown', 'chmod', 'checksum', 'link'] : ['from', 'chown', 'chmod', 'link', 'parents', 'exclude']);
-    const lookup = this.lookup(stage);
-    const words = instruction.json ?? expandWords(instruction.args, lookup, escape);
-    if (words.length < 2) throw new DockerfileError(`${keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
-    const rawDest = words[words.length - 1]!;
-    const sourceWords = words.slice(0, -1);
-    const destDirSyntax = rawDest.endsWith('/') || rawDest.endsWith('/.');
-    const dest = posix.isAbsolute(rawDest) ? posix.normalize(rawDest) : posix.join(stage.config.WorkingDir || '/', rawDest);
-    const chmodText = flags.get('chmod');
-    if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new DockerfileError(`invalid chmod parameter: ${chmodText}`);
-    const mode = chmodText === undefined ? undefined : parseInt(chmodText, 8);
-    const chown = flags.get('chown') ? expandWord(flags.get('chown')!, lookup, escape) : undefined;
-
-    // Where the sources come from: the context, another stage, or an image.
-    const scratch = await mkdtemp(join(this.tempRoot, 'copy-'));
-    const cleanups: (() => Promise<void>)[] = [() => rm(scratch, { recursive: true, force: true })];
-    try {
-      let sourceFs = new RootedFilesystem(options.contextDir);
-      const from = flags.get('from');
-      if (from) {
-        const fromName = expandWord(from, lookup, escape);
-        const fromStage = /^\d+$/.test(fromName) ? stages[Number(fromName)] : stages.find((s) => s.name === fromName.toLowerCase());
-        const fromImage = fromStage ? fromStage.image : await this.engine.resolveImage(fromName, false);
-        if (!fromImage) throw new DockerfileError(`${keyword} --from=${fromName}: the stage has no filesystem`);
-        const holder = await this.engine.createContainer({ Image: fromImage, Cmd: ['/bin/sh', '-c', '#(nop) COPY --from'], Entrypoint: [], Labels: {} }, { NetworkMode: 'none' });
-        cleanups.push(() => this.engine.removeContainer(holder));
-        const opened = await this.engine.openContainerFilesystem(holder);
-        cleanups.push(opened.release);
-        sourceFs = opened.fs;
-      }
-      // Heredoc and URL sources become files in a scratch directory first.
-      const patterns: { fs: RootedFilesystem; pattern: string; archive: boolean; name?: string }[] = [];
-      const scratchFs = new RootedFilesystem(scratch);
-      for (const word of sourceWords) {
-        const heredoc = instruction.heredocs.find((h) => word === `<<${h.name}` || word === `<<-${h.name}` || new RegExp(`^<<-?["']${h.name}["']$`).test(word));
-        if (heredoc) {
-          const content = heredoc.expand ? expandVariables(heredoc.content, lookup, escape) : heredoc.content;
-          await writeFile(join(scratch, heredoc.name), content, { mode: 0o644 });
-          patterns.push({ fs: scratchFs, pattern: `/${heredoc.name}`, archive: false });
-        } else if (/^https?:\/\//.test(word)) {
-          if (keyword !== 'ADD') throw new DockerfileError('source can\'t be a URL for COPY');
-          const name = posix.basename(new URL(word).pathname) || 'download';
-          const response = await fetch(word);
-          if (!response.ok) throw new CopyFailedError(`failed to GET ${word} with status ${response.status} ${response.statusText}`);
-          const file = join(scratch, name);
-          await writeFile(file, Buffer.from(await response.arrayBuffer()), { mode: 0o600 });
-          patterns.push({ fs: scratchFs, pattern: `/${name}`, archive: false });
-        } else {
-          patterns.push({ fs: sourceFs, pattern: word, archive: keyword === 'ADD' && !from });
-        }
-      }
-      const resolved: { fs: RootedFilesystem; path: string; isDirectory: boolean; archive: boolean }[] = [];
-      for (const p of patterns) for (const s of await resolveSources(p.fs, [p.pattern], keyword)) resolved.push({ fs: p.fs, ...s, archive: p.archive });
-      if (resolved.length > 1 && !destDirSyntax) throw new DockerfileError(`When using ${keyword} with more than one source file, the destination must be a directory and end with a /`);
-
-      // The cache key: what is copied (checksums), where, and how.
-      const sums: string[] = [];
-      for (const r of resolved) sums.push(await checksumSource(r.fs, r.path));
-      const kind = resolved.length === 1 ? (resolved[0]!.isDirectory ? 'dir' : 'file') : 'multi';
-      const digest = createHash('sha256').update(sums.join(',')).digest('hex');
-      const createdBy = `/bin/sh -c #(nop) ${keyword} ${[chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean).join(' ')}${chown || chmodText ? ' ' : ''}${kind}:${digest} in ${rawDest} `;
-      const key = cacheKey(stage.image, createdBy, stage.config);
-      if (await this.reuseCached(stage, key, createdBy, options, out)) return;
-
-      // The target: a created container's rootfs (its links resolved inside it), or for FROM scratch an empty directory.
-      let target: RootedFilesystem;
-      let containerId: string | undefined;
-      if (stage.image && this.engine.imageHasLayers(stage.image)) {
-        containerId = await this.engine.createContainer({ Image: stage.image, Cmd: ['/bin/sh', '-c', createdBy.replace('/bin/sh -c ', '')], Entrypoint: [], Labels: {} }, { NetworkMode: 'none' });
-        cleanups.push(() => this.engine.removeContainer(containerId!));
-        const opened = await this.engine.openContainerFilesystem(containerId);
-        cleanups.push(opened.release);
-        target = opened.fs;
-      } else {
-        const layerRoot = join(scratch, 'layer');
-        await mkdir(layerRoot);
-        target = new RootedFilesystem(layerRoot);
-      }
-      let owner: { uid: number; gid: number } | undefined = { uid: 0, gid: 0 };
-      if (chown) owner = await this.owner(chown, target);
-      const destResolved = await target.resolve(dest, { followLast: true }).catch(() => undefined);
-      const destIsDir = destDirSyntax || resolved.length > 1 || destResolved?.stats?.isDirectory() === true;
-      for (const source of resolved) {
-        if (source.archive && !source.isDirectory && (await isArchive(source.fs.hostPathOf(source.path)))) {
-          const { stream } = await openDecompressed(Readable.from(readChunks(source.fs.hostPathOf(source.path))));
-          await extractArchive(stream as AsyncIterable<Buffer>, target, '/', { noOverwriteDirNonDir: false, rename: (p) => posix.join(dest.slice(1), p), ...(owner ? { owner } : {}) });
-          continue;
-        }
-        const entryPath = source.isDirectory ? dest : destIsDir ? posix.join(dest, posix.basename(source.path)) : dest;
-        const entryName = entryPath === '/' ? '.' : entryPath.slice(1);
-        await extractArchive(packPath(source.fs, source.path, entryName), target, '/', { noOverwriteDirNonDir: false, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) });
-      }
-      let image: Digest;
-      if (containerId) image = await this.engine.commitContainer(containerId, { config: stage.config, createdBy, ...(stage.author ? { author: stage.author } : {}) });
-      else image = await this.engine.buildStepImage(stage.image, { config: stage.config, createdBy, layer: Readable.from(packPath(target, '/', '.')), ...(stage.author ? { author: stage.author } : {}) });
-      this.cache.record(key, stage.image, image, createdBy);
-      stage.image = image;
-      out.stream(` ---> ${short(image)}\n`);
-    } finally {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    }
-  }
-
-  private async owner(chown: string, target: RootedFilesystem): Promise<{ uid: number; gid: number }> {
-    try {
-      return await this.engine.resolveUser(target.root, chown);
-    } catch (err) {
-      throw new DockerfileError(`unable to convert uid/gid chown string to host mapping: ${(err as Error).message}`);
-    }
-  }
-}
-
-async function* readChunks(path: string): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    for await (const chunk of handle.createReadStream()) yield chunk as Buffer;
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** gzip, bzip2, xz, zstd or a plain tar (ustar magic at 257): what ADD unpacks. */
-async function isArchive(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, 512, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-    if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return true;
-    return bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
-  } finally {
-    await handle.close();
+    await copyStep({
+      engine: this.engine,
+      tempRoot: this.tempRoot,
+      lookup: this.lookup(stage),
+      reuseCached: (key, createdBy) => this.reuseCached(stage, key, createdBy, options, out),
+      recordCache: (key, parent, image, createdBy) => this.cache.record(key, parent, image, createdBy),
+    }, stage, instruction, escape, stages, options, out);
   }
 }
