@@ -12,16 +12,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
-import { summarize } from './stats.js';
+import { summarize, time } from './stats.js';
 import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
 
 const run = promisify(execFile);
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 const DOCKERFILE = 'FROM busybox\nRUN echo built > /built.txt\nCOPY data.bin /data.bin\nENV MODE=bench\nCMD ["cat", "/built.txt"]\n';
 

@@ -11,15 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
-import { summarize } from './stats.js';
+import { summarize, time } from './stats.js';
 
 const run = promisify(execFile);
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 async function rssKiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');

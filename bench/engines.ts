@@ -13,19 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTHD } from '../test/helpers/berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
-import { summarize } from './stats.js';
+import { summarize, time } from './stats.js';
 import { startBenchBerthd } from './bench-berthd.js';
 import { pingOnce } from './daemon-start.js';
-import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd, type DockerPeer } from './peers.js';
+import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd, type DockerPeer, PODMAN_ULIMITS } from './peers.js';
 
 const run = promisify(execFile);
-const PODMAN_ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 interface Engine {
   name: string;

@@ -15,6 +15,10 @@ export interface DockerPeer {
   stop(): Promise<void>;
 }
 
+// This machine has no CAP_SYS_RESOURCE: podman's default rlimits (above the current hard limit)
+// cannot be set, so it gets the limits the benchmark has.
+export const PODMAN_ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+
 export const dockerdAvailable = existsSync('/usr/sbin/dockerd');
 export const podmanAvailable = existsSync('/usr/bin/podman');
 

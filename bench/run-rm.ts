@@ -11,21 +11,12 @@ import { promisify } from 'node:util';
 import { BERTH } from '../test/helpers/berthd.js';
 import { startBenchBerthd } from './bench-berthd.js';
 import { makeBusyboxRootfs } from '../test/helpers/images.js';
-import { summarize } from './stats.js';
+import { summarize, time } from './stats.js';
 import { measureFloor } from './floor.js';
-import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd } from './peers.js';
+import { dockerdAvailable, podmanAvailable, podmanArgs, removePodmanRoot, startDockerd, PODMAN_ULIMITS } from './peers.js';
 
 const run = promisify(execFile);
 
-// This machine has no CAP_SYS_RESOURCE: podman's default rlimits (above the current hard limit)
-// cannot be set, so it gets the limits this process has.
-const PODMAN_ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 export async function benchRunRm(runs: number): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-run-'));

@@ -16,3 +16,10 @@ export function summarize(samples: readonly number[]): Summary {
 export function formatMs(summary: Summary): string {
   return `min ${summary.min.toFixed(1)} ms  median ${summary.median.toFixed(1)} ms  max ${summary.max.toFixed(1)} ms  (n=${summary.n})`;
 }
+
+/** Milliseconds `fn` took, wall clock. */
+export async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
