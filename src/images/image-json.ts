@@ -76,19 +76,20 @@ export function toImageInspect(record: ImageRecord, config: ImageConfig, repoTag
 }
 
 /** History newest first; the top entry carries the image ID and tags, the rest "<missing>". */
-export function toHistory(record: ImageRecord, config: ImageConfig, repoTags: string[], layerSizes: number[]): HistoryItem[] {
+export function toHistory(record: ImageRecord, config: ImageConfig, repoTags: string[], layerSizes: number[], ancestors: ({ id: string; tags: string[] } | undefined)[] = []): HistoryItem[] {
   const entries = config.history?.length
     ? config.history
     : record.diffIds.map(() => ({ created: config.created, created_by: '', comment: '', empty_layer: false }));
   let layer = 0;
-  const items = entries.map((entry) => {
+  const items = entries.map((entry, index) => {
     const size = entry.empty_layer ? 0 : (layerSizes[layer++] ?? 0);
     const ms = entry.created ? Date.parse(entry.created) : NaN;
+    const ancestor = ancestors[index];
     return {
-      Id: '<missing>',
+      Id: ancestor?.id ?? '<missing>',
       Created: Number.isNaN(ms) ? 0 : Math.floor(ms / 1000),
       CreatedBy: entry.created_by ?? '',
-      Tags: null as string[] | null,
+      Tags: (ancestor?.tags.length ? ancestor.tags : null) as string[] | null,
       Size: size,
       Comment: entry.comment ?? '',
     };

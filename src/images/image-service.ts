@@ -467,7 +467,28 @@ export class ImageService {
   history(term: string): HistoryItem[] {
     const { record } = this.deps.store.resolve(term);
     const sizes = chainIds(record.diffIds).map((chain) => this.deps.snapshotter.layer(chain)?.size ?? 0);
-    return toHistory(record, this.config(record.id), this.deps.store.repoTags(record.id), sizes);
+    return toHistory(record, this.config(record.id), this.deps.store.repoTags(record.id), sizes, this.ancestors(record));
+  }
+
+  /**
+   * For each history entry of `record` (oldest first), the local image that is exactly the image
+   * up to that entry — same history and layers — as Docker finds it through the parent chain
+   * (a build's steps, the base it was built FROM); undefined where there is none.
+   */
+  private ancestors(record: ImageRecord): ({ id: Digest; tags: string[] } | undefined)[] {
+    const signature = (history: readonly unknown[], diffIds: readonly string[]) => JSON.stringify([history, diffIds]);
+    const bySignature = new Map<string, Digest>();
+    for (const image of this.deps.store.all()) {
+      const config = this.configs.get(image.id);
+      if (config?.history?.length) bySignature.set(signature(config.history, image.diffIds), image.id);
+    }
+    const history = this.config(record.id).history ?? [];
+    let layers = 0;
+    return history.map((entry, index) => {
+      if (!entry.empty_layer) layers++;
+      const id = bySignature.get(signature(history.slice(0, index + 1), record.diffIds.slice(0, layers)));
+      return id ? { id, tags: this.deps.store.repoTags(id) } : undefined;
+    });
   }
 
   list(options: { filters: FilterMap; sharedSize: boolean; all?: boolean }): ImageSummary[] {

@@ -130,6 +130,11 @@ describe('docker build on berthd', { skip: ready ? false : 'needs root, the dock
     const warm = await build('-t', 'localhost/cached', ctx);
     assert.equal((warm.stdout.match(/ ---> Using cache/g) ?? []).length, 5, warm.stdout);
     assert.equal(/Successfully built (\w+)/.exec(warm.stdout)![1], /Successfully built (\w+)/.exec(cold.stdout)![1], 'the same image');
+    // As the classic builder's parent chain shows it: every step's image and, last, the base.
+    const history = (await run('history', '-q', 'localhost/cached')).stdout.trim().split('\n');
+    assert.equal(history.length, 6);
+    assert.ok(!history.includes('<missing>'), history.join(' '));
+    assert.equal(history[5], (await run('images', '-q', 'busybox')).stdout.trim());
     writeFileSync(join(ctx, 'src', 'a.txt'), 'changed\n');
     const changed = await build('-t', 'localhost/cached', ctx);
     const steps = changed.stdout.split(/^Step /m).slice(1);
