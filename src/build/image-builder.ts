@@ -36,6 +36,8 @@ export interface BuildOptions {
   extraHosts?: string[];
   /** Images (pulled, loaded or built elsewhere) whose history may stand in for steps (--cache-from). */
   cacheFrom?: string[];
+  /** --platform: only this host's platform can be built here. */
+  platform?: string;
 }
 
 export interface BuildOutput {
@@ -46,6 +48,8 @@ export interface BuildOutput {
 /** What the builder needs from the engine's containers and images. */
 export interface BuilderEngine {
   resolveImage(name: string, pull: boolean): Promise<Digest>;
+  /** This host's platform, "linux/amd64": the only one berth builds for. */
+  hostPlatform: string;
   /** A local image by name or ID, never pulled. */
   localImage(name: string): Digest | undefined;
   imageConfig(id: Digest): ContainerConfig;
@@ -106,6 +110,7 @@ export class ImageBuilder {
     const stages: StageState[] = [];
     let stage: StageState | undefined;
     let step = 0;
+    if (options.platform) this.checkPlatform(options.platform);
     const lastStageIndex = options.target === undefined ? -1 : this.targetStage(instructions, options.target);
     this.cacheSources = [];
     for (const name of options.cacheFrom ?? []) {
@@ -188,6 +193,16 @@ export class ImageBuilder {
     return true;
   }
 
+  /** Another platform would need emulation and platform-specific pulls: a clear refusal instead. */
+  private checkPlatform(platform: string): void {
+    if (!platform) return; // an unset $BUILDPLATFORM, as the classic builder leaves it
+    const [os, arch] = platform.toLowerCase().split('/');
+    const [hostOs, hostArch] = this.engine.hostPlatform.split('/');
+    if (os !== hostOs || (arch !== undefined && arch !== hostArch)) {
+      throw new InvalidArgumentError(`not supported by berth yet: building for platform ${platform} (this host builds ${this.engine.hostPlatform})`);
+    }
+  }
+
   private targetStage(instructions: Instruction[], target: string): number {
     let index = -1;
     for (const instruction of instructions) {
@@ -200,7 +215,8 @@ export class ImageBuilder {
   }
 
   private async from(instruction: Instruction, escape: string, metaArgs: Map<string, string | undefined>, stages: StageState[], options: BuildOptions, out: BuildOutput): Promise<StageState> {
-    flagValues(instruction, ['platform']);
+    const platform = flagValues(instruction, ['platform']).get('platform');
+    if (platform) this.checkPlatform(expandWord(platform, (n) => metaArgs.get(n), escape));
     const m = /^(\S+)(?:\s+as\s+(\S+))?\s*$/i.exec(instruction.args);
     if (!m) throw DockerfileError.atLine(instruction.line, 'FROM requires either one or three arguments');
     const baseName = expandWord(m[1]!, (n) => metaArgs.get(n), escape);

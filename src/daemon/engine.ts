@@ -273,6 +273,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           await distribution.pull(resolved, () => undefined);
           return images.inspect(name).Id as Digest;
         },
+        hostPlatform: `linux/${host.goArch}`,
         localImage: (name) => {
           try {
             return images.inspect(name).Id as Digest;

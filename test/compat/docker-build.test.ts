@@ -156,6 +156,14 @@ describe('docker build on berthd', { skip: ready ? false : 'needs root, the dock
     const missing = await build('-t', 'localhost/broken', makeContext('FROM busybox\nCOPY nothere.txt /x\n'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nothere\.txt: file does not exist/);
+    const otherPlatform = await build('--platform', 'linux/s390x', '-t', 'localhost/broken', makeContext('FROM busybox\nRUN true\n'));
+    assert.equal(otherPlatform.code, 1);
+    assert.match(otherPlatform.stderr, /not supported by berth yet: building for platform linux\/s390x/);
+    const fromPlatform = await build('-t', 'localhost/broken', makeContext('FROM --platform=linux/s390x busybox\nRUN true\n'));
+    assert.match(fromPlatform.stderr, /building for platform linux\/s390x/);
+    const unsetPlatform = await build('-q', makeContext('FROM --platform=$BUILDPLATFORM busybox\nRUN true\n'));
+    assert.equal(unsetPlatform.code, 0, unsetPlatform.stderr);
+    await run('rmi', unsetPlatform.stdout.trim());
     const ignored = await build('-t', 'localhost/broken', makeContext('FROM busybox\nCOPY secret.key /x\n'));
     assert.match(ignored.stderr, /stat secret\.key: file does not exist/);
     assert.equal((await run('images', '-q', 'localhost/broken')).stdout, '');

@@ -67,6 +67,7 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
       ...(numberParam('cpuquota', q['cpuquota']) ? { cpuQuota: numberParam('cpuquota', q['cpuquota'])! } : {}),
       ...(extraHosts ? { extraHosts: extraHosts.split(/[,\s]+/).filter(Boolean) } : {}),
       cacheFrom: jsonParam<string[]>('cachefrom', q['cachefrom'], []),
+      ...(singleParam(q['platform']) ? { platform: singleParam(q['platform'])! } : {}),
     };
     const quiet = boolParam(q['q']);
     const auth = registryConfig(req.headers['x-registry-config']);
