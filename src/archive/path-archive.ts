@@ -33,7 +33,15 @@ function entryTypeOfStats(stats: Stats): EntryType | undefined {
  * directory, everything below it. Mounts below it are packed from their sources. Hard links
  * within the pack become link entries.
  */
-export async function* packPath(fs: RootedFilesystem, path: string, entryName: string, include?: (name: string) => boolean): AsyncGenerator<Buffer> {
+export interface PackOptions {
+  /** Packs only the entries this accepts (directories are walked either way). */
+  include?: (name: string) => boolean;
+  /** Owner written for every entry instead of the files' own (docker cp without -a). */
+  owner?: { uid: number; gid: number };
+}
+
+export async function* packPath(fs: RootedFilesystem, path: string, entryName: string, options: PackOptions = {}): AsyncGenerator<Buffer> {
+  const { include, owner } = options;
   const seen = new Map<string, string>();
   async function* walk(containerPath: string, name: string): AsyncGenerator<Buffer> {
     const host = fs.hostPathOf(containerPath);
@@ -42,7 +50,7 @@ export async function* packPath(fs: RootedFilesystem, path: string, entryName: s
     const type = entryTypeOfStats(stats);
     if (!type) return;
     const header: TarHeader = {
-      name, type, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, size: 0,
+      name, type, mode: stats.mode & 0o7777, uid: owner?.uid ?? stats.uid, gid: owner?.gid ?? stats.gid, size: 0,
       mtime: Math.floor(stats.mtimeMs / 1000), linkname: '', uname: '', gname: '',
       devmajor: 0, devminor: 0, xattrs: new Map(),
     };

@@ -47,7 +47,7 @@ export async function packContext(contextDir: string, dockerfileOption: string |
     return !matcher.ignores(path);
   };
   async function* tar(): AsyncGenerator<Buffer> {
-    for await (const chunk of packPath(new RootedFilesystem(root), '/', '.', include)) {
+    for await (const chunk of packPath(new RootedFilesystem(root), '/', '.', { include })) {
       if (chunk === END_OF_ARCHIVE) break;
       yield chunk;
     }

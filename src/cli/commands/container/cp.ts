@@ -11,8 +11,6 @@ import { CliError, DaemonError } from '../../cli-errors.js';
 import { decodePathStat, isGoDirectory, isGoSymlink, type PathStat } from '../../../archive/go-file-mode.js';
 import { RootedFilesystem } from '../../../archive/rooted-path.js';
 import { extractArchive, packPath } from '../../../archive/path-archive.js';
-import { readTar } from '../../../archive/tar-reader.js';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../../archive/tar-header.js';
 import { humanSize } from '../../../lib/human-units.js';
 
 interface CpTarget {
@@ -152,26 +150,13 @@ async function copyToContainer(ctx: CliContext, source: string, destination: CpT
     directory = posix.dirname(posix.join('/', destinationPath));
     entryName = posix.basename(destinationPath);
   }
-  // Without -a the files belong to the container's root, as docker documents.
   const total = { bytes: 0 };
   const packedPath = options.followLink ? await realpath(local) : local;
-  const packed = packPath(new RootedFilesystem(posix.dirname(packedPath)), `/${posix.basename(packedPath)}`, entryName);
-  await upload(directory, counted(options.archive ? packed : ownedByRoot(packed), total));
+  // Without -a the files belong to the container's root, as docker documents.
+  const packed = packPath(new RootedFilesystem(posix.dirname(packedPath)), `/${posix.basename(packedPath)}`, entryName, options.archive ? {} : { owner: { uid: 0, gid: 0 } });
+  await upload(directory, counted(packed, total));
   ctx.stderr.write(`Successfully copied ${humanSize(total.bytes)} to ${destination.container}:${destination.path}\n`);
   return 0;
-}
-
-/** Rewrites uid and gid of every header to 0 (headers are whole 512-byte blocks from packPath). */
-async function* ownedByRoot(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  for await (const entry of readTar(source)) {
-    yield encodeHeader({ ...entry.header, uid: 0, gid: 0, uname: '', gname: '' });
-    if (entry.header.type === 'file') {
-      for await (const chunk of entry.data()) yield chunk;
-      const pad = paddingFor(entry.header.size);
-      if (pad.length) yield pad;
-    }
-  }
-  yield END_OF_ARCHIVE;
 }
 
 export const cpCommand = defineCommand({
