@@ -53,7 +53,7 @@ export async function copyStep(ctx: CopyContext, stage: StageState, instruction:
     if (from) {
       const fromName = expandWord(from, lookup, escape);
       const fromStage = /^\d+$/.test(fromName) ? stages[Number(fromName)] : stages.find((s) => s.name === fromName.toLowerCase());
-      const fromImage = fromStage ? fromStage.image : await ctx.engine.resolveImage(fromName, false);
+      const fromImage = fromStage ? fromStage.image : await ctx.engine.resolveImage(fromName, false, options.registryAuth);
       if (!fromImage) throw new DockerfileError(`${keyword} --from=${fromName}: the stage has no filesystem`);
       const holder = await ctx.engine.createContainer({ Image: fromImage, Cmd: ['/bin/sh', '-c', '#(nop) COPY --from'], Entrypoint: [], Labels: {} }, { NetworkMode: 'none' });
       cleanups.push(() => ctx.engine.removeContainer(holder));

@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../content/digest.js';
 import type { ContainerConfig } from '../oci/index.js';
+import type { AuthConfig } from '../distribution/index.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { RootedFilesystem } from '../archive/rooted-path.js';
 import { followLog } from '../logs/log-follow.js';
@@ -38,6 +39,8 @@ export interface BuildOptions {
   cacheFrom?: string[];
   /** --platform: only this host's platform can be built here. */
   platform?: string;
+  /** X-Registry-Config: credentials by registry, for the FROM images this build pulls. */
+  registryAuth?: Record<string, AuthConfig>;
 }
 
 export interface BuildOutput {
@@ -47,7 +50,7 @@ export interface BuildOutput {
 
 /** What the builder needs from the engine's containers and images. */
 export interface BuilderEngine {
-  resolveImage(name: string, pull: boolean): Promise<Digest>;
+  resolveImage(name: string, pull: boolean, registryAuth?: Record<string, AuthConfig>): Promise<Digest>;
   /** This host's platform, "linux/amd64": the only one berth builds for. */
   hostPlatform: string;
   /** A local image by name or ID, never pulled. */
@@ -224,7 +227,7 @@ export class ImageBuilder {
     const previous = stages.find((s) => s.name !== undefined && s.name === baseName.toLowerCase());
     let image: Digest | undefined;
     if (previous) image = previous.image;
-    else if (baseName !== 'scratch') image = await this.engine.resolveImage(baseName, options.pull);
+    else if (baseName !== 'scratch') image = await this.engine.resolveImage(baseName, options.pull, options.registryAuth);
     const config: ContainerConfig = image ? structuredClone(this.engine.imageConfig(image)) : {};
     out.stream(image ? ` ---> ${short(image)}\n` : ' ---> \n');
     const state: StageState = { ...(name ? { name } : {}), image, config, args: new Map(), cmdSet: false };

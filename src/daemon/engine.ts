@@ -32,7 +32,6 @@ import { ContainerArchive } from '../containers/container-archive.js';
 import { BuildService } from '../build/build-service.js';
 import type { Digest } from '../content/digest.js';
 import type { ContainerConfig } from '../oci/index.js';
-import type { AuthConfig } from '../distribution/index.js';
 import type { ContainerConfigInput, HostConfigInput } from '../containers/container-record.js';
 import { parseNormalizedReference } from '../images/index.js';
 import { resolveUser } from '../containers/container-process.js';
@@ -259,7 +258,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       images,
       tempRoot: join(config.dataRoot, 'builder', 'tmp'),
       engine: {
-        resolveImage: async (name, pull) => {
+        resolveImage: async (name, pull, registryAuth = {}) => {
           if (!pull) {
             try {
               return images.inspect(name).Id as Digest;
@@ -268,7 +267,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
             }
           }
           const domain = parseNormalizedReference(name).domain;
-          const auth = buildAuth.get(domain) ?? buildAuth.get(domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain);
+          const auth = registryAuth[domain] ?? registryAuth[domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain];
           const resolved = await distribution.resolvePull(name, auth ? { auth } : {});
           await distribution.pull(resolved, () => undefined);
           return images.inspect(name).Id as Digest;
@@ -303,8 +302,6 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
         },
       },
     });
-    // Credentials of the build being run (X-Registry-Config); builds run one at a time.
-    let buildAuth = new Map<string, AuthConfig>();
 
     const api: Api = await buildApi(
       {
@@ -409,15 +406,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           prune: (labels) => network.prune((n) => !matchesLabelFilters(n.labels, labels)),
         },
         builds: {
-          prepare: async (context, options, auth) => {
-            const prepared = await builds.prepare(context, options);
-            return {
-              run: (out) => {
-                buildAuth = new Map(Object.entries(auth));
-                return prepared.run(out);
-              },
-            };
-          },
+          prepare: (context, options) => builds.prepare(context, options),
           prune: (options) => builds.prune(options),
           diskUsage: () => builds.diskUsage(),
         },

@@ -13,7 +13,7 @@ type Query = Record<string, string | string[] | undefined>;
 
 export interface BuildBackend {
   /** Unpacks the context and parses the Dockerfile (errors are HTTP errors); run streams the build. */
-  prepare(context: Readable, options: Omit<BuildOptions, 'contextDir'>, auth: Record<string, AuthConfig>): Promise<{ run(out: BuildOutput): Promise<Digest> }>;
+  prepare(context: Readable, options: Omit<BuildOptions, 'contextDir'>): Promise<{ run(out: BuildOutput): Promise<Digest> }>;
   prune(options: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
@@ -67,11 +67,11 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
       ...(numberParam('cpuquota', q['cpuquota']) ? { cpuQuota: numberParam('cpuquota', q['cpuquota'])! } : {}),
       ...(extraHosts ? { extraHosts: extraHosts.split(/[,\s]+/).filter(Boolean) } : {}),
       cacheFrom: jsonParam<string[]>('cachefrom', q['cachefrom'], []),
+      registryAuth: registryConfig(req.headers['x-registry-config']),
       ...(singleParam(q['platform']) ? { platform: singleParam(q['platform'])! } : {}),
     };
     const quiet = boolParam(q['q']);
-    const auth = registryConfig(req.headers['x-registry-config']);
-    const prepared = await builds.prepare(req.raw, options, auth);
+    const prepared = await builds.prepare(req.raw, options);
     const stream = openJsonStream(reply);
     const pending: Promise<void>[] = [];
     const send = (message: unknown) => void pending.push(stream.write(JSON.stringify(message)));
