@@ -144,6 +144,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     });
     await volumes.load();
     const monitor = new ConmonMonitor('conmon', deps.runner);
+    const socatPath = await findExecutable('socat', deps.searchPath);
     containers = new ContainerService({
       store: containerStore,
       images,
@@ -160,7 +161,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       goArch: host.goArch,
       readFile: (path) => readFile(path, 'utf8'),
       initBinary: await findExecutable('tini-static', deps.searchPath),
-      socatPath: await findExecutable('socat', deps.searchPath),
+      socatPath,
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
       network,
       hostHostname: hostname(),
@@ -214,7 +215,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       },
       publish: (event) => events.publish(event),
     });
-    const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities(), { monitor, socatPath: await findExecutable('socat', deps.searchPath) });
+    const execs = new ExecService(containerService, (event) => events.publish(event), await ownCapabilities(), { monitor, socatPath });
     const distribution = new DistributionService({
       images,
       content,
