@@ -4,6 +4,7 @@ import { CliError } from '../cli-errors.js';
 import { formatItems } from '../format/formatter.js';
 import { filtersToJson } from '../filter-flags.js';
 import { humanSize } from '../../lib/human-units.js';
+import { deletedSection, reclaimedLine } from '../prune-report.js';
 
 interface DiskUsage {
   LayersSize: number;
@@ -88,9 +89,7 @@ export const systemPruneCommand = defineCommand({
     const client = ctx.client();
     const filters = filtersToJson(flags.filter);
     let reclaimed = 0;
-    const write = (title: string, lines: string[]) => {
-      if (lines.length > 0) ctx.stdout.write(`${title}:\n${lines.map((l) => `${l}\n`).join('')}\n`);
-    };
+    const write = (title: string, lines: string[]) => ctx.stdout.write(deletedSection(title, lines));
     const containers = await client.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters } });
     write('Deleted Containers', containers.ContainersDeleted ?? []);
     reclaimed += containers.SpaceReclaimed ?? 0;
@@ -108,7 +107,7 @@ export const systemPruneCommand = defineCommand({
     const cache = await client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', { query: { all: flags.all ? '1' : undefined, filters } });
     write('Deleted build cache objects', cache.CachesDeleted ?? []);
     reclaimed += cache.SpaceReclaimed ?? 0;
-    ctx.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    ctx.stdout.write(reclaimedLine(reclaimed));
     return 0;
   },
 });

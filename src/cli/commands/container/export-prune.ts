@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { defineCommand } from '../../command.js';
 import { CliError } from '../../cli-errors.js';
 import { filtersToJson } from '../../filter-flags.js';
-import { humanSize } from '../../../lib/human-units.js';
+import { deletedSection, reclaimedLine } from '../../prune-report.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -41,8 +41,7 @@ export const containerPruneCommand = defineCommand({
     if (!flags.force) throw new CliError('berth container prune removes every stopped container: add -f to confirm (berth does not prompt)', 1);
     const result = await ctx.client().json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: filtersToJson(flags.filter) } });
     const deleted = result.ContainersDeleted ?? [];
-    if (deleted.length > 0) ctx.stdout.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-    ctx.stdout.write(`Total reclaimed space: ${humanSize(result.SpaceReclaimed)}\n`);
+    ctx.stdout.write(deletedSection('Deleted Containers', deleted) + reclaimedLine(result.SpaceReclaimed));
     return 0;
   },
 });

@@ -6,6 +6,7 @@ import { CliError } from '../../cli-errors.js';
 import { displayJsonMessages } from '../../json-messages.js';
 import { packContext } from '../../build-context.js';
 import { humanSize } from '../../../lib/human-units.js';
+import { deletedSection, reclaimedLine } from '../../prune-report.js';
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -117,8 +118,7 @@ export const builderPruneCommand = defineCommand({
     if (!flags.force) throw new CliError('berth builder prune removes the build cache: add -f to confirm (berth does not prompt)', 1);
     const result = await ctx.client().json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', { query: { all: flags.all ? '1' : undefined } });
     const deleted = result.CachesDeleted ?? [];
-    if (deleted.length > 0) ctx.stdout.write(`Deleted build cache objects:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-    ctx.stdout.write(`Total reclaimed space: ${humanSize(result.SpaceReclaimed)}\n`);
+    ctx.stdout.write(deletedSection('Deleted build cache objects', deleted) + reclaimedLine(result.SpaceReclaimed));
     return 0;
   },
 });

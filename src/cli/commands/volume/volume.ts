@@ -4,7 +4,7 @@ import { CliError } from '../../cli-errors.js';
 import { formatItems, formatOne } from '../../format/formatter.js';
 import { filtersToJson } from '../../filter-flags.js';
 import { forEachName } from '../../each-name.js';
-import { humanSize } from '../../../lib/human-units.js';
+import { deletedSection, reclaimedLine } from '../../prune-report.js';
 
 interface VolumeJson {
   Name: string;
@@ -115,8 +115,7 @@ const pruneCommand = defineCommand({
     const filters = [...flags.filter, ...(flags.all ? ['all=true'] : [])];
     const result = await ctx.client().json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters: filtersToJson(filters) } });
     const deleted = result.VolumesDeleted ?? [];
-    if (deleted.length > 0) ctx.stdout.write(`Deleted Volumes:\n${deleted.map((n) => `${n}\n`).join('')}\n`);
-    ctx.stdout.write(`Total reclaimed space: ${humanSize(result.SpaceReclaimed)}\n`);
+    ctx.stdout.write(deletedSection('Deleted Volumes', deleted) + reclaimedLine(result.SpaceReclaimed));
     return 0;
   },
 });
