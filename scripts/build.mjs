@@ -23,9 +23,17 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // Bundled CommonJS dependencies (fastify, pino) still call require() for Node's built-ins.
+  // Bundled CommonJS dependencies (pino) still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
 });
+
+// V8 keeps a bundle's source in memory for lazy compilation: as Latin-1 when every character is,
+// as UTF-16 (twice the size) when a single one is not, even in a comment.
+for (const name of ['berthd', 'berth', 'berth-registry']) {
+  const text = readFileSync(new URL(`dist/${name}.mjs`, root), 'utf8');
+  const wide = text.search(/[^\x00-\xff]/);
+  if (wide !== -1) console.warn(`warning: dist/${name}.mjs holds a non-Latin-1 character at offset ${wide} (${JSON.stringify(text.slice(Math.max(0, wide - 30), wide + 10))}): its source takes twice the memory`);
+}
 
 let gitCommit = 'unknown';
 try {

@@ -1,13 +1,14 @@
 /**
  * Hijacked endpoints (attach, exec start): the client sends `Connection: Upgrade`, the engine
  * answers `HTTP/1.1 101 UPGRADED` and the socket becomes a raw byte stream both ways. Node routes
- * such requests to the server's 'upgrade' event, outside fastify, so they are routed here.
+ * such requests to the server's 'upgrade' event, outside the ordinary router, so they are routed here.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkApiVersion, MAX_API_VERSION, splitVersionPrefix } from './api-version.js';
 import { errorBody, toHttpError } from './http-errors.js';
 import { InvalidArgumentError } from '../lib/errors.js';
+import { RouteTable } from './route-table.js';
 
 export interface HijackContext {
   params: Record<string, string>;
@@ -21,47 +22,34 @@ export interface HijackContext {
 
 export type HijackHandler = (ctx: HijackContext) => Promise<void>;
 
-interface HijackRoute {
-  method: string;
-  pattern: RegExp;
-  names: string[];
-  handler: HijackHandler;
-}
-
 const MAX_BODY = 1024 * 1024;
 
 export class HijackRouter {
-  private readonly routes: HijackRoute[] = [];
+  private readonly routes = new RouteTable<HijackHandler>();
 
   /** Registers `path` such as "/containers/:id/attach". */
   add(method: string, path: string, handler: HijackHandler): void {
-    const names: string[] = [];
-    const pattern = new RegExp(
-      '^' + path.replace(/:([A-Za-z]+)/g, (_m, name: string) => { names.push(name); return '([^/]+)'; }) + '$',
-    );
-    this.routes.push({ method, pattern, names, handler });
+    this.routes.add(method, path, handler);
   }
 
   /** Handles one upgrade request: route it, read its body, hand the socket to the handler. */
   async handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    let upgraded = false;
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
       const { version, path } = splitVersionPrefix(url.pathname);
       if (version) checkApiVersion(version);
-      const match = this.match(req.method ?? 'GET', path);
+      const match = this.routes.find(req.method ?? 'GET', path);
       if (!match) {
         writeHttpError(socket, 404, 'page not found');
         return;
       }
       const body = await readBody(req, socket, head);
-      await match.route.handler({
+      await match.value({
         params: match.params,
         query: url.searchParams,
         apiVersion: version ?? MAX_API_VERSION,
         body,
         upgrade: (contentType) => {
-          upgraded = true;
           socket.write(
             `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${MAX_API_VERSION}\r\n\r\n`,
           );
@@ -71,20 +59,8 @@ export class HijackRouter {
     } catch (err) {
       const { status, message } = toHttpError(err);
       // After the 101 the client reads raw bytes; moby writes a plain HTTP error there too.
-      if (!socket.destroyed) writeHttpError(socket, upgraded ? status : status, message);
+      if (!socket.destroyed) writeHttpError(socket, status, message);
     }
-  }
-
-  private match(method: string, path: string): { route: HijackRoute; params: Record<string, string> } | undefined {
-    for (const route of this.routes) {
-      if (route.method !== method) continue;
-      const m = route.pattern.exec(path);
-      if (!m) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
-      return { route, params };
-    }
-    return undefined;
   }
 }
 

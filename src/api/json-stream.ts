@@ -2,7 +2,7 @@
  * A 200 response of newline-delimited JSON whose headers go out at once: the docker CLI waits for
  * them before it goes on (events, wait, logs --follow, pull progress).
  */
-import type { FastifyReply } from 'fastify';
+import type { ApiReply } from './api-reply.js';
 
 export interface JsonStream {
   /** Writes one message; resolves when the socket can take more. */
@@ -12,7 +12,7 @@ export interface JsonStream {
   readonly signal: AbortSignal;
 }
 
-export function openJsonStream(reply: FastifyReply): JsonStream {
+export function openJsonStream(reply: ApiReply): JsonStream {
   reply.hijack();
   const res = reply.raw;
   const abort = new AbortController();

@@ -2,7 +2,7 @@
  * Docker's JSON message streams (import, load, pull, push, build): 200 and headers at once, one
  * message per line, and a failure after that as `errorDetail`, which is what the CLI acts on.
  */
-import type { FastifyReply } from 'fastify';
+import type { ApiReply } from './api-reply.js';
 import { openJsonStream } from './json-stream.js';
 import { toHttpError } from './http-errors.js';
 
@@ -10,7 +10,7 @@ export interface ProgressWriter {
   send(message: Record<string, unknown>): Promise<void>;
 }
 
-export async function withProgressStream(reply: FastifyReply, work: (out: ProgressWriter) => Promise<void>): Promise<void> {
+export async function withProgressStream(reply: ApiReply, work: (out: ProgressWriter) => Promise<void>): Promise<void> {
   const stream = openJsonStream(reply);
   try {
     await work({ send: (message) => stream.write(JSON.stringify(message)) });

@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { connect } from 'node:net';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ const api = await buildApi(
     jsonBodyLimit: 1024,
     register: (app, hijack) => {
       app.post('/things/create', async (req) => ({ received: req.body }));
+      app.get('/things/list', async (req) => ({ filters: req.query['filters'] ?? null }));
       app.get('/things/:name', async (req) => {
         const { name } = req.params as { name: string };
         if (name === 'taken') throw new ConflictError('Conflict. The name "/taken" is already in use');
@@ -38,40 +40,85 @@ const api = await buildApi(
     },
   },
 );
-after(() => api.close());
+// Requests go over a real socket, as the docker CLI's do.
+const socketDir = mkdtempSync(join(tmpdir(), 'berth-api-'));
+const socketPath = join(socketDir, 'api.sock');
+await listen(api.createHttpServer(), parseListenAddress(`unix://${socketPath}`));
+after(async () => {
+  await api.close();
+  rmSync(socketDir, { recursive: true, force: true });
+});
+
+interface Answer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json<T = unknown>(): T;
+}
+
+function inject(options: { method: string; url: string; headers?: Record<string, string>; payload?: string }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method: options.method, path: options.url, headers: options.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T }));
+    });
+    req.on('error', reject);
+    req.end(options.payload);
+  });
+}
 
 test('a malformed JSON body is 400 with a clear message', async () => {
-  const res = await api.app.inject({ method: 'POST', url: '/v1.50/things/create', headers: { 'content-type': 'application/json' }, payload: '{"Image": ' });
+  const res = await inject({ method: 'POST', url: '/v1.50/things/create', headers: { 'content-type': 'application/json' }, payload: '{"Image": ' });
   assert.equal(res.statusCode, 400);
   assert.equal(res.headers['content-type'], 'application/json');
   assert.match(res.json<{ message: string }>().message, /^invalid JSON in request body/);
 });
 
 test('an oversized JSON body is 400, not 413 or 500', async () => {
-  const res = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'a'.repeat(4096) }) });
+  const res = await inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'a'.repeat(4096) }) });
   assert.equal(res.statusCode, 400);
   assert.match(res.json<{ message: string }>().message, /too large/);
 });
 
 test('a valid JSON body reaches the route; an empty one is no body', async () => {
-  const ok = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
+  const ok = await inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
   assert.deepEqual(ok.json(), { received: { a: 1 } });
-  const empty = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
+  const empty = await inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
   assert.equal(empty.statusCode, 200);
 });
 
 test('a text/plain body (docker cp, import) is accepted as a stream, not refused with 415', async () => {
-  const res = await api.app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'text/plain' }, payload: 'tar bytes' });
+  const res = await inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'text/plain' }, payload: 'tar bytes' });
   assert.equal(res.statusCode, 200);
 });
 
 test('error kinds map to Docker statuses with a JSON message', async () => {
-  const conflict = await api.app.inject({ method: 'GET', url: '/v1.44/things/taken' });
+  const conflict = await inject({ method: 'GET', url: '/v1.44/things/taken' });
   assert.equal(conflict.statusCode, 409);
   assert.deepEqual(conflict.json(), { message: 'Conflict. The name "/taken" is already in use' });
-  const missing = await api.app.inject({ method: 'GET', url: '/things/x' });
+  const missing = await inject({ method: 'GET', url: '/things/x' });
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.headers['api-version'], '1.50');
+});
+
+test('a HEAD of a GET route answers its headers without a body; the version prefix is checked', async () => {
+  const head = await inject({ method: 'HEAD', url: '/v1.50/things/list' });
+  assert.equal(head.statusCode, 200);
+  assert.equal(head.headers['content-type'], 'application/json');
+  assert.equal(head.body, '');
+  const tooNew = await inject({ method: 'GET', url: '/v9.99/things/list' });
+  assert.equal(tooNew.statusCode, 400);
+  assert.match(tooNew.json<{ message: string }>().message, /client version 9.99 is too new/);
+});
+
+test('a repeated query parameter arrives as a list; a static path wins over :name', async () => {
+  const res = await inject({ method: 'GET', url: '/things/list?filters=a&filters=b%20c' });
+  assert.deepEqual(res.json(), { filters: ['a', 'b c'] });
+  const unknown = await inject({ method: 'DELETE', url: '/things/list' });
+  assert.equal(unknown.statusCode, 404);
+  assert.deepEqual(unknown.json(), { message: 'page not found' });
 });
 
 test('hijacked routes answer 101 UPGRADED and then speak raw bytes', async () => {

@@ -472,7 +472,7 @@ export class ImageService {
 
   /**
    * For each history entry of `record` (oldest first), the local image that is exactly the image
-   * up to that entry — same history and layers — as Docker finds it through the parent chain
+   * up to that entry (same history and layers) as Docker finds it through the parent chain
    * (a build's steps, the base it was built FROM); undefined where there is none.
    */
   private ancestors(record: ImageRecord): ({ id: Digest; tags: string[] } | undefined)[] {

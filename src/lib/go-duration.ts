@@ -4,7 +4,7 @@ const UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1,
 /** Go's time.ParseDuration, in milliseconds. */
 export function parseGoDuration(text: string): number | undefined {
   if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/y;
   let total = 0;
   let index = 0;
   while (index < text.length) {

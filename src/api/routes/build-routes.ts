@@ -1,5 +1,6 @@
 /** POST /build (the classic builder's protocol) and POST /build/prune. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
+import type { ApiReply } from '../api-reply.js';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotImplementedError } from '../../lib/errors.js';
 import { boolParam, singleParam } from '../query.js';
@@ -45,8 +46,8 @@ function registryConfig(header: string | string[] | undefined): Record<string, A
   }
 }
 
-export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend): void {
-  app.post('/build', async (req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) => {
+export function registerBuildRoutes(app: Router, builds: BuildBackend): void {
+  app.post('/build', async (req: ApiRequest, reply: ApiReply) => {
     const q = req.query;
     if (singleParam(q['remote'])) throw new NotImplementedError('building from a remote context (remote=) is not supported yet: send the context as a tar');
     const tags = (Array.isArray(q['t']) ? q['t'] : q['t'] ? [q['t']] : []).filter(Boolean);
@@ -95,7 +96,7 @@ export function registerBuildRoutes(app: FastifyInstance, builds: BuildBackend):
     }
   });
 
-  app.post('/build/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.post('/build/prune', async (req: ApiRequest) => {
     return builds.prune({ all: boolParam(req.query['all']) });
   });
 }

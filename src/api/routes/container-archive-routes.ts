@@ -1,5 +1,6 @@
 /** /containers/{id}/archive: docker cp's stat (HEAD), copy out (GET) and copy in (PUT). */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
+import type { ApiReply } from '../api-reply.js';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Readable as ReadableStream } from 'node:stream';
@@ -9,7 +10,7 @@ import { encodePathStat } from '../../archive/go-file-mode.js';
 import type { ContainerBackend } from './container-backend.js';
 
 type Query = Record<string, string | string[] | undefined>;
-type ArchiveRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type ArchiveRequest = ApiRequest<{ id: string }>;
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 
@@ -19,13 +20,13 @@ function pathParam(query: Query): string {
   return path;
 }
 
-export function registerContainerArchiveRoutes(app: FastifyInstance, containers: ContainerBackend): void {
-  app.head('/containers/:id/archive', async (req: ArchiveRequest, reply: FastifyReply) => {
+export function registerContainerArchiveRoutes(app: Router, containers: ContainerBackend): void {
+  app.head('/containers/:id/archive', async (req: ArchiveRequest, reply: ApiReply) => {
     const stat = await containers.statPath(req.params.id, pathParam(req.query));
     return reply.code(200).header(STAT_HEADER, encodePathStat(stat)).header('Content-Type', 'application/json').send();
   });
 
-  app.get('/containers/:id/archive', async (req: ArchiveRequest, reply: FastifyReply) => {
+  app.get('/containers/:id/archive', async (req: ArchiveRequest, reply: ApiReply) => {
     const archive = await containers.archivePath(req.params.id, pathParam(req.query));
     reply.hijack();
     const res = reply.raw;
@@ -39,7 +40,7 @@ export function registerContainerArchiveRoutes(app: FastifyInstance, containers:
     }
   });
 
-  app.put('/containers/:id/archive', async (req: ArchiveRequest, reply: FastifyReply) => {
+  app.put('/containers/:id/archive', async (req: ArchiveRequest, reply: ApiReply) => {
     await containers.extractToDir(req.params.id, pathParam(req.query), req.raw as Readable, {
       noOverwriteDirNonDir: boolParam(req.query['noOverwriteDirNonDir']),
       copyUIDGID: boolParam(req.query['copyUIDGID']),

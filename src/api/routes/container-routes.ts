@@ -1,6 +1,7 @@
 /** /containers/...: create, start, stop, kill, restart, wait, remove, list, inspect, logs, attach. */
 import { matchesLabelFilters } from '../../lib/label-filter.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
+import type { ApiReply } from '../api-reply.js';
 import { InvalidArgumentError, NotModifiedError } from '../../lib/errors.js';
 import { boolParam, filtersParam, intParam, singleParam, timestampParam } from '../query.js';
 import { openJsonStream } from '../json-stream.js';
@@ -15,7 +16,7 @@ import { registerContainerArchiveRoutes } from './container-archive-routes.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../containers/detach-keys.js';
 
 type Query = Record<string, string | string[] | undefined>;
-type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type IdRequest = ApiRequest<{ id: string }>;
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'volume', 'expose', 'publish', 'network', 'health', 'is-task'];
 
@@ -25,9 +26,9 @@ function secondsParam(name: string, raw: unknown): number | undefined {
   return ns === undefined || ns === 0n ? undefined : Number(ns) / 1e9;
 }
 
-export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRouter, containers: ContainerBackend): void {
+export function registerContainerRoutes(app: Router, hijack: HijackRouter, containers: ContainerBackend): void {
   registerContainerArchiveRoutes(app, containers);
-  app.post('/containers/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+  app.post('/containers/create', async (req: ApiRequest, reply) => {
     const body = req.body as (ContainerConfigInput & { HostConfig?: HostConfigInput }) | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('config cannot be empty in order to create a container');
     const { HostConfig, ...config } = body;
@@ -100,7 +101,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return reply.code(204).send();
   });
 
-  app.get('/containers/json', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.get('/containers/json', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], LIST_FILTERS);
     const all = boolParam(req.query['all']);
     const limit = intParam('limit', singleParam(req.query['limit']), -1);
@@ -129,7 +130,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
 
   app.get('/containers/:id/json', async (req: IdRequest) => containers.inspect(req.params.id));
 
-  app.post('/commit', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+  app.post('/commit', async (req: ApiRequest, reply) => {
     const container = singleParam(req.query['container']);
     if (!container) throw new InvalidArgumentError('container is required');
     const changes = req.query['changes'];
@@ -145,7 +146,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return reply.code(201).send({ Id: id });
   });
 
-  app.get('/containers/:id/export', async (req: IdRequest, reply: FastifyReply) => {
+  app.get('/containers/:id/export', async (req: IdRequest, reply: ApiReply) => {
     const exported = await containers.export(req.params.id);
     reply.hijack();
     const res = reply.raw;
@@ -155,7 +156,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     exported.stream.on('end', () => void exported.done());
   });
 
-  app.post('/containers/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.post('/containers/prune', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['until', 'label', 'label!']);
     const until = filters.get('until')?.[0];
     const untilSeconds = until === undefined ? undefined : /^\d+(\.\d+)?$/.test(until) ? Number(until) : Date.parse(until) / 1000;
@@ -164,7 +165,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
     return { ContainersDeleted: result.deleted, SpaceReclaimed: result.reclaimed };
   });
 
-  app.get('/containers/:id/stats', async (req: IdRequest, reply: FastifyReply) => {
+  app.get('/containers/:id/stats', async (req: IdRequest, reply: ApiReply) => {
     const stream = req.query['stream'] === undefined ? true : boolParam(req.query['stream']);
     const oneShot = boolParam(req.query['one-shot']);
     const first = await containers.stats(req.params.id);
@@ -201,7 +202,7 @@ export function registerContainerRoutes(app: FastifyInstance, hijack: HijackRout
 
   app.get('/containers/:id/top', async (req: IdRequest) => containers.top(req.params.id, singleParam(req.query['ps_args']) ?? ''));
 
-  app.get('/containers/:id/logs', async (req: IdRequest, reply: FastifyReply) => {
+  app.get('/containers/:id/logs', async (req: IdRequest, reply: ApiReply) => {
     const record = containers.get(req.params.id);
     const wantOut = boolParam(req.query['stdout']);
     const wantErr = boolParam(req.query['stderr']);

@@ -1,18 +1,18 @@
 /** /containers/{id}/exec and /exec/{id}/...: create, start (hijacked, or detached), inspect. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { HijackRouter } from '../hijack.js';
 import { frame } from '../../logs/log-follow.js';
 import type { ExecConfig, ExecService } from '../../containers/exec-service.js';
 
-export function registerExecRoutes(app: FastifyInstance, hijack: HijackRouter, execs: ExecService): void {
-  app.post('/containers/:id/exec', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: ExecService): void {
+  app.post('/containers/:id/exec', async (req: ApiRequest<{ id: string }>, reply) => {
     const body = req.body as ExecConfig | undefined;
     if (!body || typeof body !== 'object') throw new InvalidArgumentError('the exec configuration is missing');
     return reply.code(201).send({ Id: execs.create(req.params.id, body) });
   });
 
-  app.post('/exec/:id/start', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  app.post('/exec/:id/start', async (req: ApiRequest<{ id: string }>, reply) => {
     const body = (req.body ?? {}) as { Detach?: boolean };
     execs.get(req.params.id);
     if (!body.Detach) throw new InvalidArgumentError('attaching to an exec needs Connection: Upgrade (or Detach: true)');
@@ -21,9 +21,9 @@ export function registerExecRoutes(app: FastifyInstance, hijack: HijackRouter, e
     return reply.code(200).send();
   });
 
-  app.get('/exec/:id/json', async (req: FastifyRequest<{ Params: { id: string } }>) => execs.inspect(req.params.id));
+  app.get('/exec/:id/json', async (req: ApiRequest<{ id: string }>) => execs.inspect(req.params.id));
 
-  app.post('/exec/:id/resize', async (req: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>, reply) => {
+  app.post('/exec/:id/resize', async (req: ApiRequest<{ id: string }>, reply) => {
     const height = Number(req.query['h'] ?? 0);
     const width = Number(req.query['w'] ?? 0);
     if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) throw new InvalidArgumentError('invalid resize: h and w must be non-negative integers');

@@ -1,7 +1,8 @@
 /** /images/... and /system/df (images and volumes). Image names contain "/" and ":", so the
  * per-image routes match the suffix from the right. */
 import type { VolumeBackend } from './volume-backend.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
+import type { ApiReply } from '../api-reply.js';
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../lib/errors.js';
 import { boolParam, filtersParam, singleParam } from '../query.js';
 import { withProgressStream } from '../progress-stream.js';
@@ -20,7 +21,7 @@ function listParam(value: unknown): string[] {
   return value === undefined ? [] : [String(value)];
 }
 
-async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Promise<void> {
+async function sendTar(reply: ApiReply, chunks: AsyncGenerator<Buffer>): Promise<void> {
   // Pull the first chunk before answering, so an error still becomes a proper HTTP status.
   const first = await chunks.next();
   reply.hijack();
@@ -41,8 +42,8 @@ async function sendTar(reply: FastifyReply, chunks: AsyncGenerator<Buffer>): Pro
   }
 }
 
-export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, distribution?: DistributionBackend, volumes?: VolumeBackend, containersUsage?: () => Promise<Record<string, unknown>[]>, buildCacheUsage?: () => unknown[]): void {
-  app.post('/images/create', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+export function registerImageRoutes(app: Router, images: ImageBackend, distribution?: DistributionBackend, volumes?: VolumeBackend, containersUsage?: () => Promise<Record<string, unknown>[]>, buildCacheUsage?: () => unknown[]): void {
+  app.post('/images/create', async (req: ApiRequest, reply) => {
     const q = req.query;
     const fromImage = singleParam(q['fromImage']);
     const fromSrc = singleParam(q['fromSrc']);
@@ -77,7 +78,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
     });
   });
 
-  app.post('/images/load', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+  app.post('/images/load', async (req: ApiRequest, reply) => {
     await withProgressStream(reply, async (out) => {
       for (const image of await images.load(req.raw)) {
         if (image.tags.length === 0) await out.send({ stream: `Loaded image ID: ${image.id}\n` });
@@ -86,22 +87,22 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
     });
   });
 
-  app.get('/images/get', async (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+  app.get('/images/get', async (req: ApiRequest, reply) => {
     const names = listParam(req.query['names']);
     if (names.length === 0) throw new InvalidArgumentError('no images given: pass names=');
     await sendTar(reply, images.save(names));
   });
 
-  app.get('/images/json', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.get('/images/json', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['dangling', 'label', 'reference', 'before', 'since', 'until']);
     return images.list({ filters, sharedSize: boolParam(req.query['shared-size']), all: boolParam(req.query['all']) });
   });
 
-  app.post('/images/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.post('/images/prune', async (req: ApiRequest) => {
     return images.prune(filtersParam(req.query['filters'], ['dangling', 'label', 'label!', 'until']));
   });
 
-  app.get('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>, reply) => {
+  app.get('/images/*', async (req: ApiRequest<{ '*': string }>, reply) => {
     const rest = req.params['*'];
     const suffix = /^(.+)\/(json|history|get)$/.exec(rest);
     if (!suffix) throw new NotFoundError('page not found');
@@ -112,7 +113,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
     return reply;
   });
 
-  app.post('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>, reply) => {
+  app.post('/images/*', async (req: ApiRequest<{ '*': string }>, reply) => {
     const rest = req.params['*'];
     const tag = /^(.+)\/tag$/.exec(rest);
     if (tag) {
@@ -135,7 +136,7 @@ export function registerImageRoutes(app: FastifyInstance, images: ImageBackend, 
     throw new NotFoundError('page not found');
   });
 
-  app.delete('/images/*', async (req: FastifyRequest<{ Querystring: Query; Params: { '*': string } }>) => {
+  app.delete('/images/*', async (req: ApiRequest<{ '*': string }>) => {
     return images.remove(req.params['*'], { force: boolParam(req.query['force']) });
   });
 

@@ -1,12 +1,12 @@
 /** /networks: list, inspect, create, remove, connect, disconnect, prune. */
 import { matchesLabel } from '../../lib/label-filter.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { filtersParam, singleParam } from '../query.js';
 import type { NetworkBackend, NetworkCreateBody } from './network-backend.js';
 
 type Query = Record<string, string | string[] | undefined>;
-type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type IdRequest = ApiRequest<{ id: string }>;
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
@@ -15,8 +15,8 @@ function objectBody<T>(body: unknown): T {
   return body as T;
 }
 
-export function registerNetworkRoutes(app: FastifyInstance, networks: NetworkBackend): void {
-  app.get('/networks', async (req: FastifyRequest<{ Querystring: Query }>) => {
+export function registerNetworkRoutes(app: Router, networks: NetworkBackend): void {
+  app.get('/networks', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling']);
     return networks.list().filter((n) => {
       const name = n['Name'] as string;
@@ -65,7 +65,7 @@ export function registerNetworkRoutes(app: FastifyInstance, networks: NetworkBac
     return reply.code(200).send();
   });
 
-  app.post('/networks/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.post('/networks/prune', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['label', 'until']);
     if (singleParam(req.query['filters']) && filters.get('until')) throw new InvalidArgumentError('not supported by berth yet: the until filter of network prune');
     return { NetworksDeleted: await networks.prune(filters.get('label') ?? []) };

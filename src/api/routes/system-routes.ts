@@ -1,5 +1,5 @@
 /** /_ping, /version, /info and /events. */
-import type { FastifyInstance } from 'fastify';
+import type { Router } from '../router.js';
 import { EVENT_FILTER_KEYS, validateEventFilters } from '../../events/index.js';
 import { filtersParam, timestampParam } from '../query.js';
 import { openJsonStream } from '../json-stream.js';
@@ -17,14 +17,8 @@ const PING_HEADERS = {
   Pragma: 'no-cache',
 };
 
-interface EventsQuery {
-  since?: string;
-  until?: string;
-  filters?: string;
-}
-
-export function registerSystemRoutes(app: FastifyInstance, backend: SystemBackend): void {
-  app.get('/_ping', { exposeHeadRoute: false }, async (_req, reply) => {
+export function registerSystemRoutes(app: Router, backend: SystemBackend): void {
+  app.get('/_ping', async (_req, reply) => {
     reply.headers(PING_HEADERS).type('text/plain; charset=utf-8');
     return 'OK';
   });
@@ -36,7 +30,7 @@ export function registerSystemRoutes(app: FastifyInstance, backend: SystemBacken
   app.get('/version', async () => backend.version());
   app.get('/info', async () => backend.info());
 
-  app.get<{ Querystring: EventsQuery }>('/events', async (req, reply) => {
+  app.get('/events', async (req, reply) => {
     const since = timestampParam('since', req.query.since);
     const until = timestampParam('until', req.query.until);
     const filters = filtersParam(req.query.filters, EVENT_FILTER_KEYS);

@@ -1,15 +1,15 @@
 /** /volumes: list, inspect, create, remove, prune. */
 import { matchesLabel } from '../../lib/label-filter.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiRequest, Router } from '../router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { boolParam, filtersParam } from '../query.js';
 import type { VolumeBackend } from './volume-backend.js';
 
 type Query = Record<string, string | string[] | undefined>;
-type NameRequest = FastifyRequest<{ Params: { name: string }; Querystring: Query }>;
+type NameRequest = ApiRequest<{ name: string }>;
 
-export function registerVolumeRoutes(app: FastifyInstance, volumes: VolumeBackend): void {
-  app.get('/volumes', async (req: FastifyRequest<{ Querystring: Query }>) => {
+export function registerVolumeRoutes(app: Router, volumes: VolumeBackend): void {
+  app.get('/volumes', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['dangling', 'name', 'label', 'driver']);
     const dangling = filters.get('dangling');
     for (const d of dangling ?? []) if (!['true', 'false', '1', '0'].includes(d)) throw new InvalidArgumentError(`invalid filter 'dangling=${d}'`);
@@ -42,7 +42,7 @@ export function registerVolumeRoutes(app: FastifyInstance, volumes: VolumeBacken
     return reply.code(204).send();
   });
 
-  app.post('/volumes/prune', async (req: FastifyRequest<{ Querystring: Query }>) => {
+  app.post('/volumes/prune', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['label', 'all']);
     const all = (filters.get('all') ?? []).some((v) => v === 'true' || v === '1');
     const result = await volumes.prune({ all, labels: filters.get('label') ?? [] });

@@ -1,0 +1,82 @@
+/**
+ * One response of an ordinary (not upgraded) route. Routes either send a value (JSON, text,
+ * bytes or a stream), return it, or take the raw ServerResponse over with hijack() to stream.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+
+export class ApiReply {
+  private status = 200;
+  private taken = false;
+
+  constructor(
+    readonly raw: ServerResponse,
+    readonly log: Logger,
+  ) {}
+
+  /** True once a response is under way, by send() or by a hijacking route. */
+  get sent(): boolean {
+    return this.raw.headersSent || this.raw.writableEnded || this.taken;
+  }
+
+  get hijacked(): boolean {
+    return this.taken;
+  }
+
+  code(status: number): this {
+    this.status = status;
+    return this;
+  }
+
+  header(name: string, value: string | number): this {
+    this.raw.setHeader(name, value);
+    return this;
+  }
+
+  headers(values: Record<string, string | number>): this {
+    for (const [name, value] of Object.entries(values)) this.raw.setHeader(name, value);
+    return this;
+  }
+
+  type(contentType: string): this {
+    return this.header('Content-Type', contentType);
+  }
+
+  /** The route writes the response itself through `raw` from now on. */
+  hijack(): void {
+    this.taken = true;
+  }
+
+  /** Objects go out as JSON, strings as text, buffers as bytes, streams piped; nothing as an empty body. */
+  send(payload?: unknown): this {
+    if (this.raw.headersSent || this.raw.writableEnded) return this;
+    const res = this.raw;
+    res.statusCode = this.status;
+    if (payload === undefined || payload === null) {
+      if (this.status !== 204 && this.status !== 304) res.setHeader('Content-Length', 0);
+      res.end();
+    } else if (isReadable(payload)) {
+      if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/octet-stream');
+      payload.on('error', (err) => {
+        this.log.error({ err }, 'response stream failed');
+        res.destroy(err);
+      });
+      payload.pipe(res);
+    } else if (typeof payload === 'string' || payload instanceof Uint8Array) {
+      if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      res.setHeader('Content-Length', Buffer.byteLength(payload));
+      res.end(payload);
+    } else {
+      const body = JSON.stringify(payload);
+      if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
+    }
+    return this;
+  }
+}
+
+function isReadable(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function';
+}
