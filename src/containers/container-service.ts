@@ -92,7 +92,13 @@ export interface ContainerVolumes {
 export interface ContainerNetworking {
   resolve(term: string): { id: string; name: string; driver: string };
   connect(containerId: string, network: string, request: EndpointRequest): Promise<EndpointRecord>;
+  /** Before the runtime: a network namespace with the endpoints' links; returns its path. */
+  prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string>;
+  /** Addresses, routes and published ports of that namespace. */
+  configureSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<void>;
+  /** Joins a running container (pid) to one more endpoint. */
   plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void>;
+  /** Releases the endpoints (all, with the namespace, or the one on `networkId`). */
   disconnect(containerId: string, networkId?: string): Promise<void>;
   endpointsOf(containerId: string): EndpointRecord[];
   dnsServerFor(networkId: string): string | undefined;
@@ -336,7 +342,6 @@ export class ContainerService {
     await rm(join(bundle, 'oom'), { force: true });
     const mode = networkModeOf(record.hostConfig);
     const netnsPath = mode.kind === 'container' ? this.namespaceOf(mode.container) : undefined;
-    await this.filesystem.mount(record);
     let endpoints: EndpointRecord[] = [];
     try {
       // The hostname conflict was checked at create (the record's Hostname is filled in since).
@@ -349,6 +354,8 @@ export class ContainerService {
       const hostname = mode.kind === 'host' || namespaces.uts ? this.deps.hostHostname : record.config.Hostname || record.id.slice(0, 12);
       const dataDir = this.deps.store.dir(record.id);
       if (mode.kind === 'network') endpoints = await this.connectNetworks(record, mode.name);
+      // The network namespace is made before the runtime runs, so its wiring overlaps `runc create`.
+      const [sandboxPath] = await Promise.all([endpoints.length > 0 ? this.deps.network.prepareSandbox(record.id, endpoints) : undefined, this.filesystem.mount(record)]);
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
       // --add-host name:address; "host-gateway" is the host's address on the container's network.
       const gateway = endpoints[0]?.gateway ?? '127.0.0.1';
@@ -407,14 +414,14 @@ export class ContainerService {
         // runc 1.1 ignores the spec's domainname; the UTS-namespaced sysctl sets it on every version.
         sysctls: { ...(domainname ? { 'kernel.domainname': domainname } : {}), ...((record.hostConfig['Sysctls'] as Record<string, string> | undefined) ?? {}) },
         devices: await resolveDevices(record.hostConfig['Devices'] as DeviceInput[] | undefined),
-        netnsPath,
+        netnsPath: netnsPath ?? sandboxPath,
       });
       // A plain write: the bundle is runtime state, written anew at every start (no fsync needed).
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const runtimePath = this.runtimePath(record);
       // A runtime state left by a crash would make `runc create` refuse the ID: clear it first.
       if (await this.deps.monitor.hasState(record.id)) await this.deps.monitor.delete(record.id, runtimePath).catch(() => undefined);
-      const { pid } = await this.deps.monitor.create({
+      const creating = this.deps.monitor.create({
         id: record.id,
         name: record.name,
         bundleDir: bundle,
@@ -430,8 +437,11 @@ export class ContainerService {
         leaveStdinOpen: record.config.StdinOnce !== true || record.config.Tty === true,
         terminal: record.config.Tty === true,
       });
-      // The namespace runc made is wired up while the process waits to be started.
-      for (const [index, endpoint] of endpoints.entries()) await this.deps.network.plumb(endpoint, pid, `eth${index}`, index === 0);
+      const configuring = endpoints.length > 0 ? this.deps.network.configureSandbox(record.id, endpoints) : undefined;
+      const [created, configured] = await Promise.allSettled([creating, configuring]);
+      if (created.status === 'rejected') throw created.reason;
+      if (configured.status === 'rejected') throw configured.reason;
+      const { pid } = created.value;
       // Stdin sent before start reaches the process first thing: connect before `runc start`.
       await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);

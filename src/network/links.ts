@@ -1,9 +1,11 @@
 /**
- * Links with iproute2: berth's bridge, and each container's veth pair. The container side is made
- * directly inside the container's network namespace (the one runc created; reached through the
- * container's pid), so when the container ends its namespace and both veth ends go with it.
+ * Links with iproute2: berth's bridges, and each container's sandbox: a named network namespace
+ * (/run/netns/berth-<id>) made before the runtime runs, with the container's veth ends already in
+ * it, so addresses and routes go in while `runc create` runs instead of after it. A veth joined
+ * to a running container later (`network connect`) is made inside it through the container's pid.
  */
 import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { InternalError } from '../lib/errors.js';
 
@@ -13,6 +15,9 @@ export class Links {
     private readonly ipPath: string,
     private readonly nsenterPath: string,
   ) {}
+
+  /** Where iproute2 keeps named namespaces (ip netns add). */
+  static readonly NAMESPACE_DIR = '/run/netns';
 
   async exists(name: string): Promise<boolean> {
     return access(`/sys/class/net/${name}`).then(() => true, () => false);
@@ -34,6 +39,47 @@ export class Links {
     if (result.exitCode !== 0 && (await this.exists(name))) throw new InternalError(`ip link delete ${name}: ${result.stderr.trim()}`);
   }
 
+  /** The path runc joins for a sandbox made by createSandbox. */
+  sandboxPath(name: string): string {
+    return join(Links.NAMESPACE_DIR, name);
+  }
+
+  /**
+   * A new network namespace `name` holding one end of each veth pair, the other end on its bridge.
+   * Leftovers of a container that ended while berthd was away (same names) are removed first.
+   */
+  async createSandbox(name: string, veths: readonly SandboxVeth[]): Promise<string> {
+    const commands: string[] = [];
+    if (await this.namespaceExists(name)) commands.push(`netns delete ${name}`);
+    for (const veth of veths) if (await this.exists(veth.hostName)) commands.push(`link delete ${veth.hostName}`);
+    commands.push(`netns add ${name}`);
+    for (const veth of veths) {
+      commands.push(`link add ${veth.hostName} type veth peer name ${veth.interfaceName} netns ${name}`, `link set ${veth.hostName} master ${veth.bridge} up`);
+    }
+    await this.batch(commands);
+    return this.sandboxPath(name);
+  }
+
+  /** Addresses, loopback and the default route inside the sandbox (runc brings up lo only in a namespace it makes). */
+  async configureSandbox(name: string, interfaces: readonly SandboxInterface[]): Promise<void> {
+    const commands = ['link set lo up'];
+    for (const i of interfaces) commands.push(...interfaceCommands(i));
+    const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+    if (result.exitCode !== 0) throw new InternalError(`configuring the container's network: ${result.stderr.trim()}`);
+  }
+
+  /** Removes the sandbox and its veth pairs at once (the kernel frees a deleted namespace lazily). */
+  async deleteSandbox(name: string, hostNames: readonly string[]): Promise<void> {
+    const commands: string[] = [];
+    for (const hostName of hostNames) if (await this.exists(hostName)) commands.push(`link delete ${hostName}`);
+    if (await this.namespaceExists(name)) commands.push(`netns delete ${name}`);
+    if (commands.length > 0) await this.batch(commands);
+  }
+
+  private namespaceExists(name: string): Promise<boolean> {
+    return access(this.sandboxPath(name)).then(() => true, () => false);
+  }
+
   /** A veth pair: `hostName` on the bridge, `interfaceName` with the address (and the default route) inside. */
   async plumb(options: { pid: number; hostName: string; bridge: string; address: string; prefixLength: number; gateway: string; mac: string; interfaceName: string; defaultRoute: boolean }): Promise<void> {
     const inside = options.interfaceName;
@@ -42,12 +88,7 @@ export class Links {
       `link add ${options.hostName} type veth peer name ${inside} netns ${options.pid}`,
       `link set ${options.hostName} master ${options.bridge} up`,
     ]);
-    await this.inNamespace(options.pid, [
-      `link set ${inside} address ${options.mac}`,
-      `addr add ${options.address}/${options.prefixLength} dev ${inside}`,
-      `link set ${inside} up`,
-      ...(options.defaultRoute ? [`route replace default via ${options.gateway}`] : []),
-    ]);
+    await this.inNamespace(options.pid, interfaceCommands({ ...options, interfaceName: inside }));
   }
 
   private async inNamespace(pid: number, commands: string[]): Promise<void> {
@@ -59,4 +100,28 @@ export class Links {
     const result = await this.runner.run(this.ipPath, ['-batch', '-'], { input: `${commands.join('\n')}\n` });
     if (result.exitCode !== 0) throw new InternalError(`ip: ${result.stderr.trim()}`);
   }
+}
+
+export interface SandboxVeth {
+  hostName: string;
+  bridge: string;
+  interfaceName: string;
+}
+
+export interface SandboxInterface {
+  interfaceName: string;
+  mac: string;
+  address: string;
+  prefixLength: number;
+  gateway: string;
+  defaultRoute: boolean;
+}
+
+function interfaceCommands(i: SandboxInterface): string[] {
+  return [
+    `link set ${i.interfaceName} address ${i.mac}`,
+    `addr add ${i.address}/${i.prefixLength} dev ${i.interfaceName}`,
+    `link set ${i.interfaceName} up`,
+    ...(i.defaultRoute ? [`route replace default via ${i.gateway}`] : []),
+  ];
 }

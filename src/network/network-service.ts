@@ -385,6 +385,29 @@ export class NetworkService {
     throw new InternalError(`driver failed programming external connectivity: Bind for ${what} failed: port is already allocated`);
   }
 
+  /**
+   * Before the runtime runs: the container's network namespace with a veth end per endpoint (ethN
+   * in order) and the bridges up. Returns the namespace's path for the runtime spec.
+   */
+  async prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string> {
+    const networks = endpoints.map((e) => this.state.networks.find((n) => n.id === e.networkId)!);
+    for (const network of networks) await this.lock.run(() => this.bringUp(network));
+    return this.deps.links.createSandbox(sandboxName(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
+  }
+
+  /** While the runtime creates the container: addresses and routes inside, then the published ports. */
+  async configureSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<void> {
+    const networks = endpoints.map((e) => this.state.networks.find((n) => n.id === e.networkId)!);
+    await this.deps.links.configureSandbox(
+      sandboxName(containerId),
+      endpoints.map((e, index) => ({ interfaceName: `eth${index}`, mac: e.macAddress, address: e.ipAddress, prefixLength: e.prefixLength, gateway: e.gateway, defaultRoute: index === 0 && !networks[index]!.internal })),
+    );
+    if (endpoints.some((e) => e.ports.length > 0)) await this.lock.run(() => this.applyFirewall());
+    for (const [index, network] of networks.entries()) {
+      this.deps.publish({ Type: 'network', Action: 'connect', Actor: { ID: network.id, Attributes: { container: endpoints[index]!.containerId, name: network.name, type: 'bridge' } } });
+    }
+  }
+
   /** Wires a reserved endpoint into the container's namespace (as ethN) and opens its ports. */
   async plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void> {
     const network = this.state.networks.find((n) => n.id === endpoint.networkId)!;
@@ -398,6 +421,8 @@ export class NetworkService {
   async disconnect(containerId: string, networkId?: string): Promise<void> {
     await this.lock.run(async () => {
       const gone = this.state.endpoints.filter((e) => e.containerId === containerId && (!networkId || e.networkId === networkId));
+      // All of them: the sandbox goes too, its veth pairs with it.
+      if (!networkId) await this.deps.links.deleteSandbox(sandboxName(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
       if (gone.length === 0) return;
       this.state.endpoints = this.state.endpoints.filter((e) => !gone.includes(e));
       await this.save();
@@ -476,4 +501,9 @@ export function probePort(protocol: 'tcp' | 'udp', hostIp: string, port: number)
     server.once('error', () => resolve(false));
     server.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/** The container's named network namespace: berth-<full id>, unique across daemons on the host. */
+function sandboxName(containerId: string): string {
+  return `berth-${containerId}`;
 }
