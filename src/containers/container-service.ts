@@ -113,6 +113,7 @@ export class ContainerService {
   private readonly watching = new Set<string>();
   /** Readers (attach, logs -f) of each container's log: removal waits for them to finish reading. */
   private readonly logReaders = new Map<string, number>();
+  private readonly logReadersGone = new Map<string, (() => void)[]>();
   /** Pending restarts (policy backoff) and the last wait of each container. */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
@@ -217,15 +218,27 @@ export class ContainerService {
       if (released) return;
       released = true;
       const left = (this.logReaders.get(id) ?? 1) - 1;
-      if (left <= 0) this.logReaders.delete(id);
-      else this.logReaders.set(id, left);
+      if (left > 0) {
+        this.logReaders.set(id, left);
+        return;
+      }
+      this.logReaders.delete(id);
+      for (const wake of this.logReadersGone.get(id) ?? []) wake();
+      this.logReadersGone.delete(id);
     };
   }
 
   private async logReadersDone(id: string): Promise<void> {
     // --rm removes a container as soon as it exits, while `docker run` may still be reading its
-    // last lines; give readers a moment (they end on their own once the container stopped).
-    for (let waited = 0; this.logReaders.has(id) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // last lines: wait for the readers (they end on their own once the container stopped), not
+    // for ever.
+    if (!this.logReaders.has(id)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.logReadersGone.set(id, [...(this.logReadersGone.get(id) ?? []), resolve]);
+      timer = setTimeout(resolve, 10_000);
+    });
+    clearTimeout(timer);
   }
 
   /** Which containers use an image (for rmi's conflicts). */
