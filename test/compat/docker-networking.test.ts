@@ -141,6 +141,24 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
     assert.match(r.stdout, /^options ndots:2$/m);
   });
 
+  test('a container\'s network namespace exists while it runs, with lo up, and goes when it exits, also while berthd is away', async () => {
+    const id = (await run('run', '-d', 'web', 'sh', '-c', 'sleep 1.5')).stdout.trim();
+    const sandbox = `/run/netns/berth-${id}`;
+    try {
+      assert.equal(existsSync(sandbox), true, 'namespace named after the container');
+      assert.match((await run('exec', id, 'ip', '-o', 'link', 'show', 'lo')).stdout, /<LOOPBACK,UP,LOWER_UP>/);
+      daemon.process.kill('SIGKILL');
+      await daemon.stop();
+      await new Promise((r) => setTimeout(r, 2_000)); // the container ends meanwhile
+      daemon = await startBerthd({ root: daemon.root });
+      assert.match((await run('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id)).stdout, /^exited 0\n$/);
+      assert.equal(existsSync(sandbox), false, 'namespace removed');
+      assert.deepEqual(readdirSync('/sys/class/net').filter((n) => n.startsWith(`veth${id.slice(0, 7)}`)), []);
+    } finally {
+      await run('rm', '-f', id);
+    }
+  });
+
   test('after SIGKILL and a restart the table is re-rendered exactly; after everything, nothing is left', async () => {
     const port = await freeLoopbackPort();
     const id = (await run('run', '-d', '-p', `${port}:80`, 'web', ...WEB)).stdout.trim();
