@@ -65,7 +65,11 @@ export class Router {
 
   /** The request listener for http.createServer. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.dispatch(req, res);
+    this.dispatch(req, res).catch((err: unknown) => {
+      // Only a failure to write the error itself gets here: drop the connection, keep the daemon.
+      this.options.logger.error({ err, url: req.url }, 'cannot answer the request');
+      res.destroy();
+    });
   };
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
