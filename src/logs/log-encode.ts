@@ -24,6 +24,20 @@ export function selectRecords(records: readonly LogRecord[], selection: LogSelec
   });
 }
 
+/**
+ * The records of the last `lines` lines. conmon splits a line it read in pieces into partial
+ * records (no newline) and a final one, and `--tail N` means N lines, as with Docker's json-file.
+ * A last record without a newline is a line of its own (the output did not end with one).
+ */
+export function lastLines(records: readonly LogRecord[], lines: number): LogRecord[] {
+  let seen = 0;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const endsLine = i === records.length - 1 || records[i]!.text.endsWith('\n');
+    if (endsLine && ++seen > lines) return records.slice(i + 1);
+  }
+  return records.slice();
+}
+
 export function encodeRecords(records: readonly LogRecord[], options: { tty: boolean; timestamps: boolean }): Buffer {
   const text = (r: LogRecord) => (options.timestamps ? `${r.time} ${r.text}` : r.text);
   if (options.tty) return Buffer.from(records.map(text).join(''));

@@ -66,6 +66,19 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     assert.equal((await run('ps', '-aq')).stdout, '');
   });
 
+  test('logs --tail N gives N lines, also when conmon split a long line into partial records', async () => {
+    const long = 'x'.repeat(20_000);
+    const made = await run('run', '--name', 'longline', 'busybox', 'sh', '-c', `echo first; head -c 20000 /dev/zero | tr '\\0' x; echo; echo last`);
+    try {
+      assert.equal(made.stdout, `first\n${long}\nlast\n`);
+      assert.equal((await run('logs', '--tail', '2', 'longline')).stdout, `${long}\nlast\n`);
+      assert.equal((await run('logs', '--tail', '1', 'longline')).stdout, 'last\n');
+      assert.equal((await run('logs', '--tail', '3', 'longline')).stdout, `first\n${long}\nlast\n`);
+    } finally {
+      await run('rm', '-f', 'longline');
+    }
+  });
+
   test('Docker\'s default capabilities, masked /proc paths, and mount refused without --privileged', async () => {
     const caps = await run('run', '--rm', 'busybox', 'grep', 'CapEff', '/proc/1/status');
     assert.match(caps.stdout, /CapEff:\s+00000000a80425fb/);

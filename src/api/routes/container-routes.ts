@@ -7,7 +7,7 @@ import { boolParam, filtersParam, intParam, singleParam, timestampParam } from '
 import { openJsonStream } from '../json-stream.js';
 import type { HijackRouter } from '../hijack.js';
 import { followLog, logSize } from '../../logs/log-follow.js';
-import { encodeRecords, selectRecords } from '../../logs/log-encode.js';
+import { encodeRecords, lastLines, selectRecords } from '../../logs/log-encode.js';
 import type { LogRecord } from '../../logs/k8s-file.js';
 import type { ContainerConfigInput, HostConfigInput } from '../../containers/container-record.js';
 import type { WaitCondition } from '../../containers/container-service.js';
@@ -243,10 +243,12 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
         let kept: LogRecord[] = [];
         for (const file of [...rotated, path]) {
           for await (const batch of followLog(file, { follow: false, stopped: () => true })) {
-            kept = kept.concat(selectRecords(batch, selection));
-            if (kept.length > tail) kept = kept.slice(kept.length - tail);
+            for (const record of selectRecords(batch, selection)) kept.push(record);
+            // Trimmed now and then, not per batch: batches are small, a tail can be large.
+            if (kept.length > 2 * tail + 4096) kept = lastLines(kept, tail);
           }
         }
+        kept = lastLines(kept, tail);
         await send(kept);
         if (follow) for await (const batch of followLog(path, { follow: true, stopped, startOffset: await logSize(path), signal: abort.signal, ...stopping })) await send(batch);
       } else {
