@@ -20,6 +20,7 @@ import { StdinRelay } from '../runtime/conmon-stdin.js';
 import type { RuntimeSelection } from '../runtime/index.js';
 import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
+import { allSettledOrThrow } from '../lib/all-settled.js';
 import { ZERO_TIME, type ContainerConfigInput, type ContainerRecord, type EndpointSettingsInput, type HostConfigInput } from './container-record.js';
 import { generateName, normalizeName } from './container-names.js';
 import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
@@ -368,7 +369,7 @@ export class ContainerService {
       const dataDir = this.deps.store.dir(record.id);
       if (mode.kind === 'network') endpoints = await this.connectNetworks(record, mode.name);
       // The network namespace is made before the runtime runs, so its wiring overlaps `runc create`.
-      const [sandboxPath] = await Promise.all([endpoints.length > 0 ? this.deps.network.prepareSandbox(record.id, endpoints) : undefined, this.filesystem.mount(record)]);
+      const [sandboxPath] = await allSettledOrThrow([endpoints.length > 0 ? this.deps.network.prepareSandbox(record.id, endpoints) : undefined, this.filesystem.mount(record)] as const);
       await writeFile(join(dataDir, 'hostname'), `${hostname}\n`);
       // --add-host name:address; "host-gateway" is the host's address on the container's network.
       const gateway = endpoints[0]?.gateway ?? '127.0.0.1';
@@ -451,10 +452,7 @@ export class ContainerService {
         terminal: record.config.Tty === true,
       });
       const configuring = endpoints.length > 0 ? this.deps.network.configureSandbox(record.id, endpoints) : undefined;
-      const [created, configured] = await Promise.allSettled([creating, configuring]);
-      if (created.status === 'rejected') throw created.reason;
-      if (configured.status === 'rejected') throw configured.reason;
-      const { pid } = created.value;
+      const [{ pid }] = await allSettledOrThrow([creating, configuring] as const);
       // Stdin sent before start reaches the process first thing: connect before `runc start`.
       await this.connectPendingStdin(record.id);
       await this.deps.monitor.start(record.id, runtimePath);
