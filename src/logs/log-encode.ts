@@ -38,8 +38,22 @@ export function lastLines(records: readonly LogRecord[], lines: number): LogReco
   return records.slice();
 }
 
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * conmon's record time (local time with its offset, "+00:00" on a UTC host) as Docker prints it
+ * with `logs -t`: UTC, nine fraction digits, "Z".
+ */
+export function dockerTimestamp(time: string): string {
+  const match = RFC3339.exec(time);
+  if (!match) return time;
+  const [, seconds, fraction = '', offset] = match;
+  const utc = offset === 'Z' || offset === '+00:00' ? seconds! : new Date(`${seconds}${offset}`).toISOString().slice(0, 19);
+  return `${utc}.${fraction.padEnd(9, '0')}Z`;
+}
+
 export function encodeRecords(records: readonly LogRecord[], options: { tty: boolean; timestamps: boolean }): Buffer {
-  const text = (r: LogRecord) => (options.timestamps ? `${r.time} ${r.text}` : r.text);
+  const text = (r: LogRecord) => (options.timestamps ? `${dockerTimestamp(r.time)} ${r.text}` : r.text);
   if (options.tty) return Buffer.from(records.map(text).join(''));
   const parts: Buffer[] = [];
   for (let i = 0; i < records.length; ) {

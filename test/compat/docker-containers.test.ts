@@ -66,13 +66,14 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     assert.equal((await run('ps', '-aq')).stdout, '');
   });
 
-  test('logs --tail N gives N lines, also when conmon split a long line into partial records', async () => {
+  test('logs --tail N gives N lines, also when conmon split a long line into partial records; -t as Docker prints times', async () => {
     const long = 'x'.repeat(20_000);
     const made = await run('run', '--name', 'longline', 'busybox', 'sh', '-c', `echo first; head -c 20000 /dev/zero | tr '\\0' x; echo; echo last`);
     try {
       assert.equal(made.stdout, `first\n${long}\nlast\n`);
       assert.equal((await run('logs', '--tail', '2', 'longline')).stdout, `${long}\nlast\n`);
       assert.equal((await run('logs', '--tail', '1', 'longline')).stdout, 'last\n');
+      assert.match((await run('logs', '-t', '--tail', '1', 'longline')).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z last\n$/);
       assert.equal((await run('logs', '--tail', '3', 'longline')).stdout, `first\n${long}\nlast\n`);
     } finally {
       await run('rm', '-f', 'longline');
