@@ -1,5 +1,6 @@
 /** NetworkSettings and Ports, in the shapes `docker inspect`, `docker port` and `docker ps` read. */
 import type { EndpointRecord } from '../network/network-state.js';
+import { sandboxPath } from '../network/sandbox-name.js';
 import type { ContainerRecord } from './container-record.js';
 
 export interface NetworkView {
@@ -48,7 +49,8 @@ export function networkSettingsOf(record: ContainerRecord, view: NetworkView, im
   return {
     Bridge: '',
     SandboxID: running && e ? e.endpointId : '',
-    SandboxKey: running && record.state.pid ? `/proc/${record.state.pid}/ns/net` : '',
+    // On a network the namespace is berth's named one; otherwise (none, container:, host) the process's.
+    SandboxKey: running && e ? sandboxPath(record.id) : running && record.state.pid ? `/proc/${record.state.pid}/ns/net` : '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,

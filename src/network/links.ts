@@ -6,6 +6,7 @@
  */
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NAMESPACE_DIR } from './sandbox-name.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { InternalError } from '../lib/errors.js';
 
@@ -15,9 +16,6 @@ export class Links {
     private readonly ipPath: string,
     private readonly nsenterPath: string,
   ) {}
-
-  /** Where iproute2 keeps named namespaces (ip netns add). */
-  static readonly NAMESPACE_DIR = '/run/netns';
 
   async exists(name: string): Promise<boolean> {
     return access(`/sys/class/net/${name}`).then(() => true, () => false);
@@ -41,7 +39,7 @@ export class Links {
 
   /** The path runc joins for a sandbox made by createSandbox. */
   sandboxPath(name: string): string {
-    return join(Links.NAMESPACE_DIR, name);
+    return join(NAMESPACE_DIR, name);
   }
 
   /**

@@ -12,6 +12,7 @@ import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, Not
 import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
+import { sandboxName } from './sandbox-name.js';
 import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
@@ -501,9 +502,4 @@ export function probePort(protocol: 'tcp' | 'udp', hostIp: string, port: number)
     server.once('error', () => resolve(false));
     server.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
   });
-}
-
-/** The container's named network namespace: berth-<full id>, unique across daemons on the host. */
-function sandboxName(containerId: string): string {
-  return `berth-${containerId}`;
 }

@@ -146,6 +146,7 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
     const sandbox = `/run/netns/berth-${id}`;
     try {
       assert.equal(existsSync(sandbox), true, 'namespace named after the container');
+      assert.equal((await run('inspect', '-f', '{{.NetworkSettings.SandboxKey}}', id)).stdout, `${sandbox}\n`);
       assert.match((await run('exec', id, 'ip', '-o', 'link', 'show', 'lo')).stdout, /<LOOPBACK,UP,LOWER_UP>/);
       daemon.process.kill('SIGKILL');
       await daemon.stop();
