@@ -1,9 +1,8 @@
 /**
- * One response of an ordinary (not upgraded) route. Routes either send a value (JSON, text,
- * bytes or a stream), return it, or take the raw ServerResponse over with hijack() to stream.
+ * One response of an ordinary (not upgraded) route. Routes either send a value (JSON, text or
+ * bytes), return it, or take the raw ServerResponse over with hijack() to stream.
  */
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 
 export class ApiReply {
@@ -48,7 +47,7 @@ export class ApiReply {
     this.taken = true;
   }
 
-  /** Objects go out as JSON, strings as text, buffers as bytes, streams piped; nothing as an empty body. */
+  /** Objects go out as JSON, strings as text, buffers as bytes; nothing as an empty body. */
   send(payload?: unknown): this {
     if (this.raw.headersSent || this.raw.writableEnded) return this;
     const res = this.raw;
@@ -56,13 +55,6 @@ export class ApiReply {
     if (payload === undefined || payload === null) {
       if (this.status !== 204 && this.status !== 304) res.setHeader('Content-Length', 0);
       res.end();
-    } else if (isReadable(payload)) {
-      if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/octet-stream');
-      payload.on('error', (err) => {
-        this.log.error({ err }, 'response stream failed');
-        res.destroy(err);
-      });
-      payload.pipe(res);
     } else if (typeof payload === 'string' || payload instanceof Uint8Array) {
       if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
       res.setHeader('Content-Length', Buffer.byteLength(payload));
@@ -75,8 +67,4 @@ export class ApiReply {
     }
     return this;
   }
-}
-
-function isReadable(value: unknown): value is Readable {
-  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function';
 }

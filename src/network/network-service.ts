@@ -391,14 +391,14 @@ export class NetworkService {
    * in order) and the bridges up. Returns the namespace's path for the runtime spec.
    */
   async prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string> {
-    const networks = endpoints.map((e) => this.state.networks.find((n) => n.id === e.networkId)!);
+    const networks = this.networksOf(endpoints);
     for (const network of networks) await this.lock.run(() => this.bringUp(network));
     return this.deps.links.createSandbox(sandboxName(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
   }
 
   /** While the runtime creates the container: addresses and routes inside, then the published ports. */
   async configureSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<void> {
-    const networks = endpoints.map((e) => this.state.networks.find((n) => n.id === e.networkId)!);
+    const networks = this.networksOf(endpoints);
     await this.deps.links.configureSandbox(
       sandboxName(containerId),
       endpoints.map((e, index) => ({ interfaceName: `eth${index}`, mac: e.macAddress, address: e.ipAddress, prefixLength: e.prefixLength, gateway: e.gateway, defaultRoute: index === 0 && !networks[index]!.internal })),
@@ -407,6 +407,11 @@ export class NetworkService {
     for (const [index, network] of networks.entries()) {
       this.deps.publish({ Type: 'network', Action: 'connect', Actor: { ID: network.id, Attributes: { container: endpoints[index]!.containerId, name: network.name, type: 'bridge' } } });
     }
+  }
+
+  /** The network of each endpoint, in the same order. */
+  private networksOf(endpoints: readonly EndpointRecord[]): NetworkRecord[] {
+    return endpoints.map((e) => this.state.networks.find((n) => n.id === e.networkId)!);
   }
 
   /** Wires a reserved endpoint into the container's namespace (as ethN) and opens its ports. */
