@@ -21,6 +21,7 @@ import type { RuntimeSelection } from '../runtime/index.js';
 import type { Digest } from '../content/digest.js';
 import { ContainerStore } from './container-store.js';
 import { allSettledOrThrow } from '../lib/all-settled.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { ZERO_TIME, type ContainerConfigInput, type ContainerRecord, type EndpointSettingsInput, type HostConfigInput } from './container-record.js';
 import { generateName, normalizeName } from './container-names.js';
 import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
@@ -43,6 +44,7 @@ import type { ContainerConfig } from '../oci/index.js';
 import type { Change } from './container-changes.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { ContainerFilesystem } from './container-filesystem.js';
+import { copyUp } from './volume-copy-up.js';
 import { ContainerResources } from './container-resources.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
@@ -123,7 +125,10 @@ export class ContainerService {
   /** The last stats sample of each container (the next one's precpu_stats). */
   /** Exports reading each container's mounted filesystem now. */
   /** Policy restarts whose start is under way (stop waits for them, then stops the new run). */
-  private readonly restartsInFlight = new Map<string, Promise<void>>();
+  /** Serialises the state changes of one container (two starts, a start and an rm -f, ...). */
+  private readonly locks = new KeyedMutex();
+  /** Containers being created: their image and layers are in use before their record exists. */
+  private readonly creating = new Map<string, { name: string; imageId: Digest; chainId: Digest | undefined }>();
   /** Attached stdin waiting for its container to start (the CLI attaches before it starts). */
   private readonly pendingStdin = new Map<string, Set<StdinRelay>>();
 
@@ -244,11 +249,20 @@ export class ContainerService {
 
   /** Which containers use an image (for rmi's conflicts). */
   containersUsing(imageId: Digest): { id: string; running: boolean }[] {
-    return this.deps.store.all().filter((r) => r.imageId === imageId).map((r) => ({ id: r.id, running: r.state.status === 'running' }));
+    const recorded = this.deps.store.all().filter((r) => r.imageId === imageId).map((r) => ({ id: r.id, running: r.state.status === 'running' }));
+    const pending = [...this.creating].filter(([, c]) => c.imageId === imageId).map(([id]) => ({ id, running: false }));
+    return [...recorded, ...pending];
   }
 
   chainsInUse(): Digest[] {
-    return this.deps.store.all().flatMap((r) => (r.chainId ? [r.chainId] : []));
+    const pending = [...this.creating.values()].flatMap((c) => (c.chainId ? [c.chainId] : []));
+    return [...this.deps.store.all().flatMap((r) => (r.chainId ? [r.chainId] : [])), ...pending];
+  }
+
+  /** Runs `section` with the container's record while no other state change of it runs. */
+  private exclusive<T>(term: string, section: (record: ContainerRecord) => Promise<T>): Promise<T> {
+    const id = this.get(term).id;
+    return this.locks.run(id, () => section(this.get(id)));
   }
 
   counts(): { running: number; paused: number; stopped: number } {
@@ -277,13 +291,35 @@ export class ContainerService {
     const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
     commandOf(config, imageConfig); // "no command specified" at create, as Docker
     let containerName = name ? normalizeName(name) : '';
-    if (containerName) this.deps.store.checkName(containerName);
-    else {
-      for (let retry = 0; !containerName || this.deps.store.byName(containerName); retry++) containerName = generateName(retry);
-    }
     const runtime = hostConfig.Runtime || this.deps.runtimes.defaultRuntime;
     if (!this.deps.runtimes.runtimes.some((r) => r.name === runtime)) throw new InvalidArgumentError(`unknown or invalid runtime name: ${runtime}`);
+    if (containerName) this.checkName(containerName);
+    else {
+      for (let retry = 0; !containerName || this.nameTaken(containerName); retry++) containerName = generateName(retry);
+    }
     const id = randomBytes(32).toString('hex');
+    // The name is reserved from here (no await before this line since the check), until the record exists.
+    this.creating.set(id, { name: containerName, imageId: image.Id as Digest, chainId: undefined });
+    try {
+      return await this.createReserved(id, containerName, runtime, config, hostConfig, image, endpointsConfig);
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  private nameTaken(name: string): boolean {
+    return this.deps.store.byName(name) !== undefined || [...this.creating.values()].some((c) => c.name === name);
+  }
+
+  /** Docker's conflict when a container, or one being created, has the name. */
+  private checkName(name: string, exceptId?: string): void {
+    this.deps.store.checkName(name, exceptId);
+    const pending = [...this.creating].find(([id, c]) => c.name === name && id !== exceptId);
+    if (pending) this.deps.store.checkName(name, undefined, pending[0]);
+  }
+
+  private async createReserved(id: string, containerName: string, runtime: string, config: ContainerConfigInput, hostConfig: HostConfigInput, image: ReturnType<ImageService['inspect']>, endpointsConfig: Record<string, EndpointSettingsInput>): Promise<{ id: string; warnings: string[] }> {
+    const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
     const createdVolumes: string[] = [];
     const mounts = await planMounts(hostConfig, [...Object.keys(imageConfig.Volumes ?? {}), ...Object.keys(config.Volumes ?? {})], {
       ensureVolume: async (request) => {
@@ -310,7 +346,7 @@ export class ContainerService {
       id,
       name: containerName,
       created: this.now(),
-      imageName: config.Image,
+      imageName: config.Image!,
       imageId: image.Id as Digest,
       chainId: chains[chains.length - 1],
       path: args[0]!,
@@ -324,6 +360,12 @@ export class ContainerService {
       restartCount: 0,
     };
     try {
+      // Held under the image lock, so an rmi or GC that runs now sees this container's image and
+      // layers in use (or finished before, and the image is gone: 404).
+      await this.deps.images.exclusive(async () => {
+        this.deps.images.inspect(record.imageId);
+        this.creating.set(id, { name: containerName, imageId: record.imageId, chainId: record.chainId });
+      });
       await this.deps.snapshotter.prepare(id, record.chainId);
       await this.deps.store.save(record);
     } catch (err) {
@@ -332,13 +374,18 @@ export class ContainerService {
       for (const name of createdVolumes) await this.deps.volumes.remove(name).catch(() => undefined);
       throw err;
     }
-    this.deps.publish({ Type: 'container', Action: 'create', Actor: { ID: id, Attributes: { image: config.Image, name: containerName } } });
+    this.deps.publish({ Type: 'container', Action: 'create', Actor: { ID: id, Attributes: { image: config.Image!, name: containerName } } });
     return { id, warnings: [] };
   }
 
   async start(term: string, options: { restart?: boolean } = {}): Promise<void> {
-    const record = this.get(term);
-    if (record.state.status === 'running') throw new NotModifiedError('container already started');
+    return this.exclusive(term, (record) => this.startLocked(record, options));
+  }
+
+  private async startLocked(record: ContainerRecord, options: { restart?: boolean }): Promise<void> {
+    if (record.state.status === 'running' || record.state.status === 'paused') throw new NotModifiedError('container already started');
+    // A policy restart that waited while a user stopped the container does not run.
+    if (options.restart && record.manuallyStopped) return;
     if (!options.restart) {
       // A user's start: a pending policy restart is superseded, and the manual stop forgotten.
       this.cancelRestart(record.id);
@@ -469,7 +516,7 @@ export class ContainerService {
       for (const wake of this.exitWaiters.get(record.id) ?? []) wake(record.state.exitCode);
       this.exitWaiters.delete(record.id);
       // As Docker: a --rm container that could not start is removed too.
-      if (record.hostConfig.AutoRemove) await this.remove(record.id, { force: true, volumes: true }).catch(() => undefined);
+      if (record.hostConfig.AutoRemove) await this.removeLocked(record, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
     for (const m of record.mounts ?? []) if (m.Type === 'volume') this.deps.publish({ Type: 'volume', Action: 'mount', Actor: { ID: m.Name!, Attributes: { container: record.id, destination: m.Destination, driver: 'local', 'read/write': String(m.RW) } } });
@@ -544,11 +591,7 @@ export class ContainerService {
       let source = m.Source;
       if (m.Type === 'volume') {
         source = await this.deps.volumes.prepare(m.Name!);
-        const inImage = join(this.filesystem.rootfs(record.id), m.Destination);
-        if (!m.NoCopy && (await this.deps.volumes.isEmpty(m.Name!)) && (await readdir(inImage).then((e) => e.length > 0, () => false))) {
-          const copied = await this.deps.runner.run('cp', ['-a', `${inImage}/.`, `${source}/`]);
-          if (copied.exitCode !== 0) throw new InternalError(`copying ${m.Destination} of the image into volume ${m.Name}: ${copied.stderr.trim()}`);
-        }
+        if (!m.NoCopy && (await this.deps.volumes.isEmpty(m.Name!))) await copyUp(this.deps.runner, this.filesystem.rootfs(record.id), m.Destination, source, m.Name!);
       } else if (m.CreateSource) {
         await mkdir(source, { recursive: true });
       }
@@ -717,7 +760,7 @@ export class ContainerService {
 
   /** POST /containers/{id}/update. */
   async update(term: string, changes: Record<string, unknown>): Promise<string[]> {
-    return this.resources.update(this.get(term), changes);
+    return this.exclusive(term, (record) => this.resources.update(record, changes));
   }
 
   /** GET /containers/{id}/changes. */
@@ -833,7 +876,9 @@ export class ContainerService {
     await this.deps.store.save(record);
     const timer = setTimeout(() => {
       this.restartTimers.delete(record.id);
-      const starting = this.start(record.id, { restart: true }).catch(async (err: Error) => {
+      void this.start(record.id, { restart: true }).catch(async (err: Error) => {
+        // Started by a user meanwhile: nothing failed.
+        if (err instanceof NotModifiedError) return;
         try {
           const current = this.get(record.id);
           current.state = { ...current.state, status: 'exited', error: err.message };
@@ -842,8 +887,6 @@ export class ContainerService {
           // removed meanwhile
         }
       });
-      this.restartsInFlight.set(record.id, starting);
-      void starting.finally(() => this.restartsInFlight.delete(record.id));
     }, delay);
     timer.unref();
     this.restartTimers.set(record.id, timer);
@@ -890,11 +933,14 @@ export class ContainerService {
 
   /** A frozen process cannot act on a signal: stop, kill and rm -f thaw a paused container first. */
   private async thawIfPaused(record: ContainerRecord): Promise<void> {
-    if (record.state.status === 'paused') await this.setPaused(record.id, false);
+    if (record.state.status === 'paused') await this.setPausedLocked(record, false);
   }
 
   async kill(term: string, signal: string | undefined): Promise<void> {
-    const record = this.get(term);
+    return this.exclusive(term, (record) => this.killLocked(record, signal));
+  }
+
+  private async killLocked(record: ContainerRecord, signal: string | undefined): Promise<void> {
     await this.thawIfPaused(record);
     if (record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
     const number = signalNumber(signal || 'KILL');
@@ -903,38 +949,45 @@ export class ContainerService {
   }
 
   async stop(term: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void> {
-    const record = this.get(term);
-    await this.thawIfPaused(record);
-    if (record.state.status === 'restarting') {
-      // Stopping a container between restarts ends the restarting.
-      record.manuallyStopped = true;
-      if (this.cancelRestart(record.id)) {
+    // The signal goes out under the container's lock; the wait for the exit does not hold it, so
+    // an rm -f or a kill meanwhile is not queued behind the stop timeout.
+    const stopping = await this.exclusive(term, async (record) => {
+      await this.thawIfPaused(record);
+      if (record.state.status === 'restarting') {
+        // Stopping a container between restarts ends the restarting; a restart already waiting
+        // for the lock sees manuallyStopped and does not run.
+        record.manuallyStopped = true;
+        this.cancelRestart(record.id);
         record.state = { ...record.state, status: 'exited' };
         await this.deps.store.save(record);
         this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
-        return;
+        return undefined;
       }
-      // The restart is starting now: let it finish, then stop that run.
-      await this.restartsInFlight.get(record.id);
+      if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
       record.manuallyStopped = true;
-    }
-    if (record.state.status !== 'running') throw new NotModifiedError('container already stopped');
-    record.manuallyStopped = true;
-    await this.deps.store.save(record);
-    const exited = this.nextExit(record.id);
-    const signal = signalNumber(options.signal || record.config.StopSignal || 'SIGTERM');
-    const timeout = options.timeoutSeconds ?? record.config.StopTimeout ?? 10;
-    await this.deps.monitor.kill(record.id, this.runtimePath(record), String(signal));
-    const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, timeout) * 1000))]);
+      await this.deps.store.save(record);
+      const exited = this.nextExit(record.id);
+      const signal = signalNumber(options.signal || record.config.StopSignal || 'SIGTERM');
+      await this.deps.monitor.kill(record.id, this.runtimePath(record), String(signal));
+      return { record, exited, timeout: options.timeoutSeconds ?? record.config.StopTimeout ?? 10 };
+    });
+    if (!stopping) return;
+    const { record, exited, timeout } = stopping;
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, timeout) * 1000)))]);
+    clearTimeout(timer);
     if (!inTime) {
-      await this.deps.monitor.kill(record.id, this.runtimePath(record), '9');
+      await this.deps.monitor.kill(record.id, this.runtimePath(record), '9').catch(() => undefined);
       await exited;
     }
     this.deps.publish({ Type: 'container', Action: 'stop', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
   }
 
   async remove(term: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
-    const record = this.get(term);
+    return this.exclusive(term, (record) => this.removeLocked(record, options));
+  }
+
+  private async removeLocked(record: ContainerRecord, options: { force: boolean; volumes?: boolean }): Promise<void> {
     if (record.state.status === 'restarting') {
       if (!options.force) throw new ConflictError(`cannot remove container "/${record.name}": container is restarting: stop the container before removing or force remove`);
       this.cancelRestart(record.id);
@@ -977,10 +1030,13 @@ export class ContainerService {
   }
 
   async rename(term: string, newName: string): Promise<void> {
-    const record = this.get(term);
+    return this.exclusive(term, (record) => this.renameLocked(record, newName));
+  }
+
+  private async renameLocked(record: ContainerRecord, newName: string): Promise<void> {
     const name = normalizeName(newName);
     if (name === record.name) throw new ConflictError(`Renaming a container with the same name as its current name`);
-    this.deps.store.checkName(name, record.id);
+    this.checkName(name, record.id);
     const oldName = record.name;
     record.name = name;
     await this.deps.store.save(record);
@@ -989,7 +1045,10 @@ export class ContainerService {
 
   /** Freezes (pause) or thaws (unpause) every process of a running container. */
   async setPaused(term: string, paused: boolean): Promise<void> {
-    const record = this.get(term);
+    return this.exclusive(term, (record) => this.setPausedLocked(record, paused));
+  }
+
+  private async setPausedLocked(record: ContainerRecord, paused: boolean): Promise<void> {
     if (paused && record.state.status === 'paused') throw new ConflictError(`Container ${record.id} is already paused`);
     if (!paused && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not paused`);
     if (paused && record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
@@ -1000,25 +1059,53 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: paused ? 'pause' : 'unpause', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
   }
 
-  /** At daemon start: re-adopt containers that kept running, and record exits that happened meanwhile. */
+  /**
+   * At daemon start, every container is settled in a state Docker could show: running ones are
+   * re-adopted, exits that happened meanwhile are recorded, and a start that berthd's crash cut
+   * short is finished (the process runs: adopted) or undone (the runtime, conmon and the rootfs
+   * mount go; the container stays "created").
+   */
   async restore(): Promise<void> {
-    for (const record of this.deps.store.all()) {
-      if (record.state.status !== 'running') continue;
-      const code = await this.deps.monitor.exitCode(this.exitDir(), record.id);
-      if (code !== undefined) {
+    await Promise.all(this.deps.store.all().map((record) => this.restoreOne(record).catch(() => undefined)));
+  }
+
+  private async restoreOne(record: ContainerRecord): Promise<void> {
+    const status = record.state.status;
+    const code = await this.deps.monitor.exitCode(this.exitDir(), record.id);
+    if (status === 'running' || status === 'paused' || status === 'restarting' || status === 'created') {
+      if (code !== undefined && (status !== 'created' || (await this.hasBundle(record.id)))) {
         await this.onExit(record.id, code);
-        continue;
+        return;
       }
-      const state = await this.deps.monitor.state(record.id, this.runtimePath(record));
-      if (state && (state.status === 'running' || state.status === 'created')) {
+      const runtime = await this.deps.monitor.state(record.id, this.runtimePath(record));
+      if (runtime && runtime.pid > 0 && (runtime.status === 'running' || runtime.status === 'paused')) {
+        if (status !== 'running' && status !== 'paused') {
+          // Started before the crash, recorded as not yet: the run goes on.
+          record.state = { ...record.state, status: runtime.status, pid: runtime.pid, exitCode: 0, error: '', startedAt: this.now(), finishedAt: ZERO_TIME };
+          await this.deps.store.save(record);
+        } else if (runtime.status !== status) {
+          record.state = { ...record.state, status: runtime.status };
+          await this.deps.store.save(record);
+        }
         this.watchExit(record.id);
         this.startHealthCheck(record);
-      } else {
+        return;
+      }
+      if (status !== 'created') {
         record.state = { ...record.state, status: 'exited', pid: 0, exitCode: 255, error: 'the container monitor exited without recording an exit code', finishedAt: this.now() };
         await this.deps.store.save(record);
-        await this.filesystem.unmount(record.id).catch(() => undefined);
-        await this.unmountShareableShm(record.id).catch(() => undefined);
       }
     }
+    // Not running: nothing of a run may be left (a runtime container made by `runc create`, its
+    // conmon, the rootfs and shm mounts, an exit file a new start would misread).
+    await this.deps.monitor.stopMonitor(this.bundleDir(record.id));
+    if (await this.deps.monitor.hasState(record.id)) await this.deps.monitor.delete(record.id, this.runtimePath(record)).catch(() => undefined);
+    await this.filesystem.unmount(record.id).catch(() => undefined);
+    await this.unmountShareableShm(record.id).catch(() => undefined);
+    if (status === 'created') await rm(join(this.exitDir(), record.id), { force: true });
+  }
+
+  private async hasBundle(id: string): Promise<boolean> {
+    return stat(join(this.bundleDir(id), 'config.json')).then(() => true, () => false);
   }
 }

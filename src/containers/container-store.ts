@@ -5,7 +5,7 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import type { ContainerRecord } from './container-record.js';
 
 export class ContainerStore {
@@ -13,16 +13,29 @@ export class ContainerStore {
 
   private constructor(private readonly root: string) {}
 
-  static async open(root: string): Promise<ContainerStore> {
+  /**
+   * Loads every record. Only a directory whose record provably never got written (ENOENT: a create
+   * that a crash cut short) is removed; a record that cannot be read or parsed is reported and its
+   * directory kept, never deleted because a read failed.
+   */
+  static async open(root: string, onUnreadable: (id: string, err: unknown) => void = () => undefined): Promise<ContainerStore> {
     const store = new ContainerStore(root);
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const id of await readdir(root)) {
+      let text: string;
       try {
-        const record = JSON.parse(await readFile(join(root, id, 'config.v2.json'), 'utf8')) as ContainerRecord;
+        text = await readFile(join(root, id, 'config.v2.json'), 'utf8');
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') await rm(join(root, id), { recursive: true, force: true });
+        else onUnreadable(id, err);
+        continue;
+      }
+      try {
+        const record = JSON.parse(text) as ContainerRecord;
+        if (record.id !== id) throw new Error(`the record names container ${String(record.id)}`);
         store.records.set(record.id, record);
-      } catch {
-        // A container whose record never got written is half-made: remove it.
-        await rm(join(root, id), { recursive: true, force: true });
+      } catch (err) {
+        onUnreadable(id, err);
       }
     }
     return store;
@@ -40,11 +53,11 @@ export class ContainerStore {
     return this.all().find((r) => r.name === name);
   }
 
-  /** Reserves the name or throws Docker's conflict. */
-  checkName(name: string, exceptId?: string): void {
-    const holder = this.byName(name);
-    if (holder && holder.id !== exceptId) {
-      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  /** Throws Docker's conflict when a container other than `exceptId` (or `pendingId`, one being made) has the name. */
+  checkName(name: string, exceptId?: string, pendingId?: string): void {
+    const holder = pendingId ?? this.byName(name)?.id;
+    if (holder && holder !== exceptId) {
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
   }
 

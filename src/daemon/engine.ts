@@ -105,7 +105,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       },
     );
     let containers: ContainerService | undefined;
-    const containerStore = await ContainerStore.open(join(config.dataRoot, 'containers'));
+    const containerStore = await ContainerStore.open(join(config.dataRoot, 'containers'), (id, err) =>
+      logger.error({ container: id, err: (err as Error).message }, 'container record unreadable: the container is left out and its files kept'));
     const images = new ImageService({
       content,
       snapshotter,

@@ -196,6 +196,23 @@ export class ConmonMonitor {
     }
   }
 
+  /**
+   * Ends the container's conmon, if one is still alive (after a crash of berthd between conmon's
+   * start and the record of the run). Only the process whose command line names this bundle is
+   * signalled: a pid file can outlive its process and the pid be reused.
+   */
+  async stopMonitor(bundleDir: string): Promise<void> {
+    const pid = Number((await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!cmdline[0]?.endsWith('conmon') || !cmdline.includes(bundleDir)) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+
   /** Whether the kernel's OOM killer ended the container (conmon's "oom" file). */
   async oomKilled(bundleDir: string): Promise<boolean> {
     return readFile(join(bundleDir, 'oom')).then(() => true, () => false);
