@@ -139,6 +139,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       runner: deps.runner,
       nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
       publish: (event) => events.publish(event),
+      log: logger,
       usersOf: (name) => containerStore.all().filter((r) => r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
       runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });
