@@ -43,6 +43,7 @@ import type { ContainerRecord } from '../containers/container-record.js';
 
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
+import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
@@ -77,6 +78,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     const lock = await lockDataRoot(config.dataRoot, deps.pid);
     undo.push(() => lock.release());
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    // The containers' rootfs mounts: no other user may reach them, whatever the exec root's mode.
+    await ensureDirectoryMode(join(config.execRoot, 'containers'), 0o700);
     // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
     await mkdir(dirname(config.pidfile), { recursive: true, mode: 0o755 });
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
