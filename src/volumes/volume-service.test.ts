@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcessCommandRunner } from '../lib/command-runner.js';
@@ -101,7 +101,6 @@ describe('VolumeService on disk', () => {
 
   test('volume directories are closed to other users: root 0701, each volume 0700, _data 0755, also those an older berth made', async () => {
     await volumeOnDisk('old', JSON.stringify({ name: 'old', driver: 'local', labels: {}, options: {}, createdAt: '2026-01-01T00:00:00Z', anonymous: false }), {});
-    const { chmod } = await import('node:fs/promises');
     await chmod(root, 0o755);
     await chmod(join(root, 'old'), 0o755);
     const volumes = service();
