@@ -93,9 +93,10 @@ async function dataState(data: string, mountinfo: string): Promise<DataState> {
   }
 }
 
-/** Removes a create that never finished: an empty `_data` and the directory, each only if empty. */
+/** Removes a create that never finished: an empty `_data` and the directory, only when they hold nothing else. */
 async function removeHalfMade(dir: string): Promise<boolean> {
   try {
+    if ((await readdir(dir)).some((entry) => entry !== '_data')) return false;
     await rmdir(join(dir, '_data')).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') throw err;
     });

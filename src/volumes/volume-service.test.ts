@@ -78,15 +78,18 @@ describe('VolumeService on disk', () => {
     assert.equal(await readFile(join(root, 'unreadable', '_data', 'keep.txt'), 'utf8'), 'data');
   });
 
-  test('a create that never finished (no record, empty _data, a temp record) is removed; a stray file is left alone', async () => {
+  test('a create that never finished (no record, empty _data, a temp record) is removed; a stray file, or a directory holding anything else, is left alone', async () => {
     await volumeOnDisk('halfmade', undefined, {});
     await writeFile(join(root, 'halfmade', '.volume.json.0123456789ab.tmp'), '{"na');
     await mkdir(join(root, 'bare'));
+    await volumeOnDisk('other', undefined, {});
+    await writeFile(join(root, 'other', 'volume.json.corrupt'), '{"na');
     await writeFile(join(root, 'stray-file'), 'not a volume');
     const volumes = service();
     await volumes.load();
     assert.deepEqual(volumes.list(), []);
-    assert.deepEqual((await readdir(root)).sort(), ['stray-file']);
+    assert.deepEqual((await readdir(root)).sort(), ['other', 'stray-file']);
+    assert.deepEqual((await readdir(join(root, 'other'))).sort(), ['_data', 'volume.json.corrupt']);
     assert.equal((await volumes.create({ name: 'halfmade' })).name, 'halfmade');
   });
 
