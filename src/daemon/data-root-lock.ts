@@ -2,8 +2,9 @@
  * One berthd per data root: a lock file holding the owner's pid, taken with link(2) so two
  * daemons starting at once cannot both win. A lock left by a dead process is taken over.
  */
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import { FailedPreconditionError, errnoCode } from '../lib/errors.js';
 
 export interface DataRootLock {
@@ -25,7 +26,8 @@ async function isBerthd(pid: number): Promise<boolean> {
 }
 
 export async function lockDataRoot(dataRoot: string, pid: number): Promise<DataRootLock> {
-  await mkdir(dataRoot, { recursive: true, mode: 0o711 });
+  // As dockerd: only root goes in, so no other user reaches a setuid file in a volume or a rootfs.
+  await ensureDirectoryMode(dataRoot, 0o710);
   const lockPath = join(dataRoot, 'berthd.lock');
   const tempPath = join(dataRoot, `.berthd.lock.${pid}`);
   await writeFile(tempPath, `${pid}\n`, { mode: 0o644 });

@@ -43,6 +43,7 @@ import type { ContainerRecord } from '../containers/container-record.js';
 
 import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
+import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
@@ -77,6 +78,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     const lock = await lockDataRoot(config.dataRoot, deps.pid);
     undo.push(() => lock.release());
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    // The containers' rootfs mounts: no other user may reach them, whatever the exec root's mode.
+    await ensureDirectoryMode(join(config.execRoot, 'containers'), 0o700);
     // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
     await mkdir(dirname(config.pidfile), { recursive: true, mode: 0o755 });
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
@@ -140,6 +143,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       runner: deps.runner,
       nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
       publish: (event) => events.publish(event),
+      log: logger,
       usersOf: (name) => containerStore.all().filter((r) => r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
       runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });

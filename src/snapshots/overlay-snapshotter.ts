@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/layer-apply.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
+import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import { digestHex, type Digest } from '../content/digest.js';
@@ -37,6 +38,7 @@ export class OverlaySnapshotter implements Snapshotter {
   /** Opens the store, loading layer records and discarding half-unpacked layers. */
   static async open(root: string, runner: CommandRunner): Promise<OverlaySnapshotter> {
     const store = new OverlaySnapshotter(root, runner);
+    await ensureDirectoryMode(root, 0o700); // layers and containers' upper dirs hold setuid files
     for (const dir of ['layers', 'l', 'snapshots']) await mkdir(join(root, dir), { recursive: true, mode: 0o700 });
     await rm(join(root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(root, 'tmp'), { mode: 0o700 });

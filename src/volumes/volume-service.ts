@@ -2,37 +2,40 @@
  * The local volume driver: each volume is a directory under `<data-root>/volumes/<name>/_data`
  * with its record beside it (`volume.json`, written temp-then-rename). With DriverOpts (type,
  * device, o) the directory is a mount point, mounted while a container uses it, as Docker's local
- * driver does for tmpfs and bind devices.
+ * driver does for tmpfs and bind devices. Removal never recurses into a mount: with a bind device
+ * that would delete the host directory's files.
  */
 import { matchesLabelFilters } from '../lib/label-filter.js';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { syncDirectory, writeFileAtomic } from '../lib/atomic-file.js';
+import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { ConflictError, InternalError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
+import { ConflictError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import type { NewEvent } from '../events/index.js';
+import { mountPointsWithin, readMountinfo } from './mount-points.js';
+import { ANONYMOUS_LABEL, type VolumeRecord } from './volume-record.js';
+import { scanVolumes, VOLUME_DATA_MODE, VOLUME_DIR_MODE, type VolumeLog } from './volume-scan.js';
 
-export interface VolumeRecord {
-  name: string;
-  driver: 'local';
-  labels: Record<string, string>;
-  options: Record<string, string>;
-  createdAt: string;
-  /** Created for an image VOLUME or a `-v /path` without a name: `rm -v` and prune take it. */
-  anonymous: boolean;
-}
+export type { VolumeRecord } from './volume-record.js';
 
 export interface VolumeServiceDeps {
   root: string;
   runner: CommandRunner;
   nowIso: () => string;
   publish: (event: NewEvent) => void;
+  log: VolumeLog;
   /** IDs of the containers (any state) that reference a volume. */
   usersOf: (name: string) => string[];
   /** IDs of the running containers that mount it. */
   runningUsersOf: (name: string) => string[];
+  /** The mount table (default: /proc/self/mountinfo). */
+  mountinfo?: () => Promise<string>;
 }
+
+/** `<data-root>/volumes`: traversable by name only, as dockerd makes it; each volume's own directory is 0700. */
+export const VOLUMES_ROOT_MODE = 0o701;
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -44,21 +47,19 @@ export function checkVolumeName(name: string): void {
 
 export class VolumeService {
   private readonly volumes = new Map<string, VolumeRecord>();
+  /** Volumes whose directory exists but could not be read at start: their names stay taken. */
+  private readonly unreadable = new Set<string>();
+  /** Creates in flight, so two at once of one name both get the one volume. */
+  private readonly creating = new Map<string, Promise<VolumeRecord>>();
 
   constructor(private readonly deps: VolumeServiceDeps) {}
 
+  /** Finds the volumes on disk, keeping every one that may hold data (see volume-scan.ts). */
   async load(): Promise<void> {
-    await mkdir(this.deps.root, { recursive: true });
-    for (const name of await readdir(this.deps.root)) {
-      try {
-        const record = JSON.parse(await readFile(join(this.deps.root, name, 'volume.json'), 'utf8')) as VolumeRecord;
-        this.volumes.set(record.name, record);
-      } catch (err) {
-        // A directory without its record is a create that never finished: nothing refers to it.
-        if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) await rm(join(this.deps.root, name), { recursive: true, force: true });
-        else throw err;
-      }
-    }
+    await ensureDirectoryMode(this.deps.root, VOLUMES_ROOT_MODE);
+    const scan = await scanVolumes(this.deps.root, { log: this.deps.log, mountinfo: this.readMountinfo });
+    for (const record of scan.records) this.volumes.set(record.name, record);
+    for (const name of scan.unreadable) this.unreadable.add(name);
   }
 
   mountpoint(name: string): string {
@@ -82,28 +83,45 @@ export class VolumeService {
     const anonymous = request.anonymous ?? !request.name;
     const name = request.name || randomBytes(32).toString('hex');
     checkVolumeName(name);
-    const existing = this.volumes.get(name);
+    const existing = this.volumes.get(name) ?? this.creating.get(name);
     if (existing) return existing;
     const options = request.options ?? {};
     for (const key of Object.keys(options)) {
       if (!['type', 'device', 'o', 'size'].includes(key)) throw new InvalidArgumentError(`invalid option key: "${key}"`);
     }
     if ((options['type'] || options['device']) && !(options['type'] && options['device'])) throw new InvalidArgumentError('missing required option: "type" and "device" go together');
-    const record: VolumeRecord = { name, driver: 'local', labels: { ...(request.labels ?? {}), ...(anonymous ? { 'com.docker.volume.anonymous': '' } : {}) }, options, createdAt: this.deps.nowIso(), anonymous };
-    const dir = join(this.deps.root, name);
+    if (this.unreadable.has(name)) throw new ConflictError(`create ${name}: ${join(this.deps.root, name)} exists but berthd could not read it at start (see its log); it was left untouched`);
+    const record: VolumeRecord = { name, driver: 'local', labels: { ...(request.labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) }, options, createdAt: this.deps.nowIso(), anonymous };
+    const made = this.make(record).finally(() => this.creating.delete(name));
+    this.creating.set(name, made);
+    return made;
+  }
+
+  private async make(record: VolumeRecord): Promise<VolumeRecord> {
+    const dir = join(this.deps.root, record.name);
+    // Not recursive: an existing directory is someone else's data, never adopted or removed here.
+    await mkdir(dir, { mode: VOLUME_DIR_MODE }).catch((err: unknown) => {
+      if (errnoCode(err) === 'EEXIST') throw new ConflictError(`create ${record.name}: ${dir} already exists and is not a volume berthd knows; it was left untouched`);
+      throw err;
+    });
     try {
-      await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
+      await mkdir(join(dir, '_data'), { mode: VOLUME_DATA_MODE });
+      await chmod(join(dir, '_data'), VOLUME_DATA_MODE); // whatever berthd's umask
       await writeFileAtomic(join(dir, 'volume.json'), JSON.stringify(record));
+      await syncDirectory(this.deps.root);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true }); // made just now: an empty `_data` at most
       throw err;
     }
-    this.volumes.set(name, record);
-    this.deps.publish({ Type: 'volume', Action: 'create', Actor: { ID: name, Attributes: { driver: 'local' } } });
+    this.volumes.set(record.name, record);
+    this.deps.publish({ Type: 'volume', Action: 'create', Actor: { ID: record.name, Attributes: { driver: 'local' } } });
     return record;
   }
 
-  /** DELETE /volumes/{name}: refused while a container references it (force still refuses then). */
+  /**
+   * DELETE /volumes/{name}: refused while a container references it (force still refuses then),
+   * and while anything is mounted in its directory (its device could not be unmounted).
+   */
   async remove(name: string, options: { force?: boolean } = {}): Promise<void> {
     const record = this.volumes.get(name);
     if (!record) {
@@ -112,15 +130,29 @@ export class VolumeService {
     }
     const users = this.deps.usersOf(name);
     if (users.length > 0) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
-    await this.unmount(record).catch(() => undefined);
+    const dir = join(this.deps.root, name);
+    const data = this.mountpoint(name);
+    const umountError = record.options['type'] ? await this.unmount(record) : undefined;
+    const mounted = mountPointsWithin(dir, await this.readMountinfo());
+    if (mounted.length > 0) {
+      throw new ConflictError(`remove ${name}: volume is in use - ${mounted[0]} is still mounted${umountError ? ` (${umountError})` : ''}`);
+    }
+    // The data goes first and the record last: a crash midway leaves a volume that is still listed.
+    if (record.options['type']) {
+      // Only a mount point: anything in it was written while the device was not mounted, so it stays.
+      await rmdir(data).catch((err: unknown) => {
+        if (errnoCode(err) === 'ENOTEMPTY') throw new FailedPreconditionError(`remove ${name}: ${data} holds files although its device is not mounted; they were left untouched`);
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      });
+    } else {
+      await rm(data, { recursive: true, force: true });
+    }
+    await rm(dir, { recursive: true, force: true });
     this.volumes.delete(name);
-    // The record goes first: a crash midway leaves a directory that load() clears.
-    await rm(join(this.deps.root, name, 'volume.json'), { force: true });
-    await rm(join(this.deps.root, name), { recursive: true, force: true });
     this.deps.publish({ Type: 'volume', Action: 'destroy', Actor: { ID: name, Attributes: { driver: 'local' } } });
   }
 
-  /** POST /volumes/prune: unused anonymous volumes, or with `all` every unused volume. */
+  /** POST /volumes/prune: unused anonymous volumes, or with `all` every unused volume; one that cannot be removed is skipped. */
   async prune(options: { all: boolean; labels: string[] }): Promise<{ deleted: string[]; reclaimed: number }> {
     const deleted: string[] = [];
     let reclaimed = 0;
@@ -141,7 +173,7 @@ export class VolumeService {
   async prepare(name: string): Promise<string> {
     const record = this.get(name);
     const target = this.mountpoint(name);
-    if (record.options['type'] && !(await this.isMounted(target))) {
+    if (record.options['type'] && !(await this.isMountPoint(target))) {
       const args = ['-t', record.options['type']!, ...(record.options['o'] ? ['-o', record.options['o']] : []), record.options['device']!, target];
       const result = await this.deps.runner.run('mount', args);
       if (result.exitCode !== 0) throw new InternalError(`error while mounting volume '${target}': ${result.stderr.trim()}`);
@@ -153,21 +185,26 @@ export class VolumeService {
   /** A container using it stopped: a volume with DriverOpts is unmounted when no running one is left. */
   async release(name: string): Promise<void> {
     const record = this.volumes.get(name);
-    if (record?.options['type'] && this.deps.runningUsersOf(name).length === 0) await this.unmount(record);
+    if (!record?.options['type'] || this.deps.runningUsersOf(name).length > 0) return;
+    const umountError = await this.unmount(record);
+    if (umountError) throw new InternalError(`error while unmounting volume '${this.mountpoint(name)}': ${umountError}`);
   }
 
-  private async unmount(record: VolumeRecord): Promise<void> {
+  /** Unmounts a volume's device if it is mounted; returns umount's complaint when that failed. */
+  private async unmount(record: VolumeRecord): Promise<string | undefined> {
     const target = this.mountpoint(record.name);
-    if (record.options['type'] && (await this.isMounted(target))) {
-      await this.deps.runner.run('umount', [target]);
-      this.deps.publish({ Type: 'volume', Action: 'unmount', Actor: { ID: record.name, Attributes: { driver: 'local' } } });
-    }
+    if (!(await this.isMountPoint(target))) return undefined;
+    const result = await this.deps.runner.run('umount', [target]);
+    if (result.exitCode !== 0) return result.stderr.trim() || `umount exited with ${result.exitCode}`;
+    this.deps.publish({ Type: 'volume', Action: 'unmount', Actor: { ID: record.name, Attributes: { driver: 'local' } } });
+    return undefined;
   }
 
-  private async isMounted(target: string): Promise<boolean> {
-    const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    return mounts.split('\n').some((line) => line.split(' ')[4] === target);
+  private async isMountPoint(path: string): Promise<boolean> {
+    return mountPointsWithin(path, await this.readMountinfo()).includes(path);
   }
+
+  private readonly readMountinfo = (): Promise<string> => (this.deps.mountinfo ?? readMountinfo)();
 
   /** Whether the directory has no entries (copy-up happens only into an empty volume). */
   async isEmpty(name: string): Promise<boolean> {
