@@ -113,7 +113,8 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export class ContainerService {
   private readonly exitWaiters = new Map<string, ((code: number) => void)[]>();
   private readonly removeWaiters = new Map<string, ((code: number) => void)[]>();
-  private readonly watching = new Set<string>();
+  /** Containers whose exit is being followed, each with the means to stop following it. */
+  private readonly watching = new Map<string, AbortController>();
   /** Readers (attach, logs -f) of each container's log: removal waits for them to finish reading. */
   private readonly logReaders = new Map<string, number>();
   private readonly logReadersGone = new Map<string, (() => void)[]>();
@@ -155,7 +156,11 @@ export class ContainerService {
       publish: deps.publish,
     });
     // Once a second, running containers' logs over their max-size are rotated.
-    this.rotation = setInterval(() => void this.rotateLogs(), 1000);
+    // ... and a monitor that died without recording an exit (killed, OOM) is noticed.
+    this.rotation = setInterval(() => {
+      void this.rotateLogs();
+      void this.checkMonitors();
+    }, 1000);
     this.rotation.unref();
   }
 
@@ -785,11 +790,39 @@ export class ContainerService {
   /** Follows conmon's exit file for a running container, once. */
   private watchExit(id: string): void {
     if (this.watching.has(id)) return;
-    this.watching.add(id);
-    this.deps.monitor.waitExit(this.exitDir(), id).then(
+    const following = new AbortController();
+    this.watching.set(id, following);
+    this.deps.monitor.waitExit(this.exitDir(), id, following.signal).then(
       (code) => this.onExit(id, code),
-      () => this.watching.delete(id),
+      () => {
+        if (this.watching.get(id) === following) this.watching.delete(id);
+      },
     );
+  }
+
+  /**
+   * A container whose conmon is gone without an exit file has lost its monitor: nothing would
+   * ever record its exit, and stop would wait for ever. Its processes are killed and the run is
+   * recorded as ended (137, as a SIGKILL), with the reason in State.Error.
+   */
+  private async checkMonitors(): Promise<void> {
+    for (const [id, following] of [...this.watching]) {
+      if (await this.deps.monitor.monitorPid(this.bundleDir(id))) continue;
+      // conmon exits right after it writes the exit file: then the watcher has it.
+      if ((await this.deps.monitor.exitCode(this.exitDir(), id).catch(() => undefined)) !== undefined) continue;
+      if (this.watching.get(id) !== following) continue;
+      following.abort();
+      this.watching.delete(id);
+      let record: ContainerRecord;
+      try {
+        record = this.get(id);
+      } catch {
+        continue;
+      }
+      await this.deps.monitor.kill(id, this.runtimePath(record), '9').catch(() => undefined);
+      record.state = { ...record.state, error: 'the container monitor (conmon) ended without recording an exit code' };
+      await this.onExit(id, 137).catch(() => undefined);
+    }
   }
 
   private async onExit(id: string, code: number): Promise<void> {

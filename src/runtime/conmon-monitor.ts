@@ -197,15 +197,20 @@ export class ConmonMonitor {
   }
 
   /**
-   * Ends the container's conmon, if one is still alive (after a crash of berthd between conmon's
-   * start and the record of the run). Only the process whose command line names this bundle is
-   * signalled: a pid file can outlive its process and the pid be reused.
+   * The pid of the container's conmon while it is alive. Only a process whose command line names
+   * this bundle counts: a pid file can outlive its process and the pid be reused.
    */
-  async stopMonitor(bundleDir: string): Promise<void> {
+  async monitorPid(bundleDir: string): Promise<number | undefined> {
     const pid = Number((await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 1) return;
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (!cmdline[0]?.endsWith('conmon') || !cmdline.includes(bundleDir)) return;
+    return cmdline[0]?.endsWith('conmon') && cmdline.includes(bundleDir) ? pid : undefined;
+  }
+
+  /** Ends the container's conmon if one is still alive (after a crash of berthd mid-start). */
+  async stopMonitor(bundleDir: string): Promise<void> {
+    const pid = await this.monitorPid(bundleDir);
+    if (pid === undefined) return;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
