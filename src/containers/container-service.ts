@@ -1100,6 +1100,33 @@ export class ContainerService {
    */
   async restore(): Promise<void> {
     await Promise.all(this.deps.store.all().map((record) => this.restoreOne(record).catch(() => undefined)));
+    await this.removeOrphans();
+  }
+
+  /**
+   * A create cut short before its record was written leaves a snapshot (and a start cut short
+   * after a remove, a bundle) that no record names: nothing refers to them, so they go, with
+   * whatever of a run they hold (conmon, runtime state, rootfs mount).
+   */
+  private async removeOrphans(): Promise<void> {
+    const known = (id: string) => this.deps.store.all().some((r) => r.id === id) || this.creating.has(id);
+    for (const key of await this.deps.snapshotter.snapshotKeys()) {
+      if (known(key)) continue;
+      await this.filesystem.unmount(key).catch(() => undefined);
+      await this.deps.snapshotter.remove(key);
+    }
+    const bundles = join(this.deps.execRoot, 'containers');
+    for (const id of await readdir(bundles).catch(() => [] as string[])) {
+      if (known(id)) continue;
+      await this.deps.monitor.stopMonitor(this.bundleDir(id));
+      if (await this.deps.monitor.hasState(id)) {
+        for (const runtime of this.deps.runtimes.runtimes) await this.deps.monitor.delete(id, runtime.path).catch(() => undefined);
+      }
+      await this.filesystem.unmount(id).catch(() => undefined);
+      await this.unmountShareableShm(id).catch(() => undefined);
+      await rm(this.bundleDir(id), { recursive: true, force: true });
+      await rm(join(this.exitDir(), id), { force: true });
+    }
   }
 
   private async restoreOne(record: ContainerRecord): Promise<void> {

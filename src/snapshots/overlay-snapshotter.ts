@@ -201,6 +201,10 @@ export class OverlaySnapshotter implements Snapshotter {
     return [{ type: 'overlay', source: 'overlay', options, cwd: this.root }];
   }
 
+  async snapshotKeys(): Promise<string[]> {
+    return readdir(join(this.root, 'snapshots'));
+  }
+
   async remove(key: string): Promise<void> {
     await rm(this.snapshotDir(key), { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -96,5 +96,22 @@ test('a container whose conmon is killed is recorded as ended (137, with the rea
     assert.equal((await run('rm', id)).code, 0);
   } finally {
     await daemon.cleanup();
+  }
+});
+
+test('a create cut short before its record was written leaves nothing after the next start (its snapshot goes)', { skip: ready ? false : 'needs root, the docker CLI, conmon and runc' }, async () => {
+  let daemon: TestDaemon | undefined = await startBusyboxDaemon();
+  try {
+    const id = (await docker(daemon.host, ['create', 'busybox', 'true'])).stdout.trim();
+    const snapshot = join(daemon.dataRoot, 'overlay', 'snapshots', id);
+    assert.ok(existsSync(snapshot));
+    assert.equal(await daemon.stop(), 0);
+    // The state a SIGKILL between the snapshot and the record leaves.
+    await rm(join(daemon.dataRoot, 'containers', id, 'config.v2.json'));
+    daemon = await startBerthd({ root: daemon.root });
+    assert.ok(!existsSync(snapshot), 'the orphaned snapshot is removed');
+    assert.equal((await docker(daemon.host, ['ps', '-aq'])).stdout, '');
+  } finally {
+    await daemon?.cleanup();
   }
 });
