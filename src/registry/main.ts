@@ -6,6 +6,7 @@ import { RegistryStorage } from './registry-storage.js';
 import { RegistryAuth } from './registry-auth.js';
 import { createRegistryServer } from './registry-server.js';
 import { garbageCollect } from './garbage-collect.js';
+import { lockStorage } from './storage-lock.js';
 
 const SERVE_FLAGS = {
   addr: { type: 'string', usage: 'Address to listen on (host:port)', default: '127.0.0.1:5000' },
@@ -37,7 +38,7 @@ An OCI Distribution v1.1 registry server.
 
 Commands:
   serve             Serve the registry API
-  garbage-collect   Remove blobs no manifest references (stop the registry or run it --read-only first)
+  garbage-collect   Remove blobs no manifest references (refused while a writable registry serves the root)
   version           Print version information
 `;
 
@@ -54,6 +55,8 @@ async function serve(argv: string[]): Promise<number> {
   if (tokenFlags.some(Boolean) && !tokenFlags.every(Boolean)) throw new FlagError('--token-realm, --token-issuer and --token-key go together');
   const logger = pino({ level: flags['log-level'] }, pino.destination({ fd: 2, sync: true }));
   const storage = await RegistryStorage.open(flags.root);
+  // A read-only server changes nothing, so garbage collection may run beside it (as with distribution).
+  const lock = flags['read-only'] ? undefined : await lockStorage(flags.root, process.pid, 'serve');
   const auth = new RegistryAuth(
     {
       htpasswdFile: flags.htpasswd || undefined,
@@ -81,7 +84,10 @@ async function serve(argv: string[]): Promise<number> {
   // Tests and scripts that pass port 0 read the real port from this line.
   process.stdout.write(`listening on ${match[1]}:${port}\n`);
   return new Promise<number>((resolve) => {
-    const stop = () => server.close(() => resolve(0));
+    const stop = () =>
+      server.close(() => {
+        void Promise.resolve(lock?.release()).finally(() => resolve(0));
+      });
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
@@ -94,7 +100,14 @@ async function collect(argv: string[]): Promise<number> {
     return 0;
   }
   const storage = await RegistryStorage.open(flags.root);
-  const report = await garbageCollect(storage, { dryRun: flags['dry-run'] });
+  // A dry run deletes nothing, so it may look at a store a server is using.
+  const lock = flags['dry-run'] ? undefined : await lockStorage(flags.root, process.pid, 'garbage-collect');
+  let report;
+  try {
+    report = await garbageCollect(storage, { dryRun: flags['dry-run'] });
+  } finally {
+    await lock?.release();
+  }
   for (const blob of report.swept) process.stdout.write(`${report.dryRun ? 'would delete' : 'deleted'} ${blob.digest} (${blob.size} bytes)\n`);
   process.stdout.write(`${report.marked} blobs marked, ${report.swept.length} ${report.dryRun ? 'eligible for deletion' : 'deleted'}\n`);
   return 0;
