@@ -1,12 +1,16 @@
 /** berth-registry: `serve` the OCI Distribution API, or `garbage-collect` its storage. */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
 import { RegistryStorage } from './registry-storage.js';
 import { RegistryAuth } from './registry-auth.js';
+import { HtpasswdChecker, readHtpasswd } from './htpasswd-checker.js';
+import { BcryptWorker, BCRYPT_WORKER_ROLE, serveBcryptRequests } from './bcrypt-worker.js';
+import { lockStorage } from './storage-lock.js';
+import type { Clock } from '../lib/clock.js';
 import { createRegistryServer } from './registry-server.js';
 import { garbageCollect } from './garbage-collect.js';
-import { lockStorage } from './storage-lock.js';
 
 const SERVE_FLAGS = {
   addr: { type: 'string', usage: 'Address to listen on (host:port)', default: '127.0.0.1:5000' },
@@ -31,6 +35,10 @@ const GC_FLAGS = {
   'dry-run': { type: 'bool', short: 'd', usage: 'Only print what would be deleted' },
   help: { type: 'bool', short: 'h', usage: 'Print usage' },
 } satisfies FlagSpecs;
+
+const systemClock: Clock = { nowMs: () => Date.now(), nowNs: () => BigInt(Date.now()) * 1_000_000n };
+/** bcrypt runs in a worker thread started from this same file (one bundle, no second entry). */
+const BCRYPT_QUEUE_LIMIT = 64;
 
 const USAGE = `Usage:\tberth-registry COMMAND [OPTIONS]
 
@@ -57,13 +65,16 @@ async function serve(argv: string[]): Promise<number> {
   const storage = await RegistryStorage.open(flags.root);
   // A read-only server changes nothing, so garbage collection may run beside it (as with distribution).
   const lock = flags['read-only'] ? undefined : await lockStorage(flags.root, process.pid, 'serve');
+  const htpasswd = flags.htpasswd
+    ? new HtpasswdChecker(readHtpasswd(flags.htpasswd), new BcryptWorker(new URL(import.meta.url), BCRYPT_QUEUE_LIMIT), systemClock)
+    : undefined;
   const auth = new RegistryAuth(
     {
-      htpasswdFile: flags.htpasswd || undefined,
+      htpasswd,
       token: flags['token-key'] ? { realm: flags['token-realm'], issuer: flags['token-issuer'], service: flags['token-service'], keyFile: flags['token-key'] } : undefined,
       anonymousPull: flags['anonymous-pull'],
     },
-    () => Math.floor(Date.now() / 1000),
+    systemClock,
   );
   const server = createRegistryServer({
     storage,
@@ -86,7 +97,7 @@ async function serve(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = () =>
       server.close(() => {
-        void Promise.resolve(lock?.release()).finally(() => resolve(0));
+        void Promise.all([auth.close(), lock?.release()]).finally(() => resolve(0));
       });
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -145,4 +156,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+if (isMainThread) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+} else if ((workerData as { role?: string } | null)?.role === BCRYPT_WORKER_ROLE) {
+  serveBcryptRequests();
+}
