@@ -42,8 +42,8 @@ export function signJwt(claims: JwtClaims, privateKey: KeyObject): string {
   return `${input}.${b64url(signature)}`;
 }
 
-/** The claims of a token whose signature `publicKey` verifies; undefined otherwise. */
-export function verifyJwt(token: string, publicKey: KeyObject): JwtClaims | undefined {
+/** The claims (unchecked JSON) of a token whose signature `publicKey` verifies; undefined otherwise. */
+export function verifyJwt(token: string, publicKey: KeyObject): unknown {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   const [header, payload, signature] = parts as [string, string, string];
@@ -57,7 +57,7 @@ export function verifyJwt(token: string, publicKey: KeyObject): JwtClaims | unde
   const ok = verify('sha256', Buffer.from(`${header}.${payload}`), alg === 'ES256' ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey, Buffer.from(signature, 'base64url'));
   if (!ok) return undefined;
   try {
-    return JSON.parse(Buffer.from(payload, 'base64url').toString()) as JwtClaims;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString()) as unknown;
   } catch {
     return undefined;
   }

@@ -1,9 +1,14 @@
 /** berth-registry: `serve` the OCI Distribution API, or `garbage-collect` its storage. */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { parseFlags, formatFlagHelp, FlagError, type FlagSpecs } from '../lib/flag-parser.js';
 import { readBuildInfo } from '../lib/build-info.js';
 import { RegistryStorage } from './registry-storage.js';
 import { RegistryAuth } from './registry-auth.js';
+import { HtpasswdChecker, readHtpasswd } from './htpasswd-checker.js';
+import { BcryptWorker, BCRYPT_WORKER_ROLE, serveBcryptRequests } from './bcrypt-worker.js';
+import { lockStorage } from './storage-lock.js';
+import type { Clock } from '../lib/clock.js';
 import { createRegistryServer } from './registry-server.js';
 import { garbageCollect } from './garbage-collect.js';
 
@@ -31,13 +36,17 @@ const GC_FLAGS = {
   help: { type: 'bool', short: 'h', usage: 'Print usage' },
 } satisfies FlagSpecs;
 
+const systemClock: Clock = { nowMs: () => Date.now(), nowNs: () => BigInt(Date.now()) * 1_000_000n };
+/** bcrypt runs in a worker thread started from this same file (one bundle, no second entry). */
+const BCRYPT_QUEUE_LIMIT = 64;
+
 const USAGE = `Usage:\tberth-registry COMMAND [OPTIONS]
 
 An OCI Distribution v1.1 registry server.
 
 Commands:
   serve             Serve the registry API
-  garbage-collect   Remove blobs no manifest references (stop the registry or run it --read-only first)
+  garbage-collect   Remove blobs no manifest references (refused while a writable registry serves the root)
   version           Print version information
 `;
 
@@ -54,13 +63,18 @@ async function serve(argv: string[]): Promise<number> {
   if (tokenFlags.some(Boolean) && !tokenFlags.every(Boolean)) throw new FlagError('--token-realm, --token-issuer and --token-key go together');
   const logger = pino({ level: flags['log-level'] }, pino.destination({ fd: 2, sync: true }));
   const storage = await RegistryStorage.open(flags.root);
+  // A read-only server changes nothing, so garbage collection may run beside it (as with distribution).
+  const lock = flags['read-only'] ? undefined : await lockStorage(flags.root, process.pid, 'serve');
+  const htpasswd = flags.htpasswd
+    ? new HtpasswdChecker(readHtpasswd(flags.htpasswd), new BcryptWorker(new URL(import.meta.url), BCRYPT_QUEUE_LIMIT), systemClock)
+    : undefined;
   const auth = new RegistryAuth(
     {
-      htpasswdFile: flags.htpasswd || undefined,
+      htpasswd,
       token: flags['token-key'] ? { realm: flags['token-realm'], issuer: flags['token-issuer'], service: flags['token-service'], keyFile: flags['token-key'] } : undefined,
       anonymousPull: flags['anonymous-pull'],
     },
-    () => Math.floor(Date.now() / 1000),
+    systemClock,
   );
   const server = createRegistryServer({
     storage,
@@ -81,7 +95,10 @@ async function serve(argv: string[]): Promise<number> {
   // Tests and scripts that pass port 0 read the real port from this line.
   process.stdout.write(`listening on ${match[1]}:${port}\n`);
   return new Promise<number>((resolve) => {
-    const stop = () => server.close(() => resolve(0));
+    const stop = () =>
+      server.close(() => {
+        void Promise.all([auth.close(), lock?.release()]).finally(() => resolve(0));
+      });
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
@@ -94,7 +111,14 @@ async function collect(argv: string[]): Promise<number> {
     return 0;
   }
   const storage = await RegistryStorage.open(flags.root);
-  const report = await garbageCollect(storage, { dryRun: flags['dry-run'] });
+  // A dry run deletes nothing, so it may look at a store a server is using.
+  const lock = flags['dry-run'] ? undefined : await lockStorage(flags.root, process.pid, 'garbage-collect');
+  let report;
+  try {
+    report = await garbageCollect(storage, { dryRun: flags['dry-run'] });
+  } finally {
+    await lock?.release();
+  }
   for (const blob of report.swept) process.stdout.write(`${report.dryRun ? 'would delete' : 'deleted'} ${blob.digest} (${blob.size} bytes)\n`);
   process.stdout.write(`${report.marked} blobs marked, ${report.swept.length} ${report.dryRun ? 'eligible for deletion' : 'deleted'}\n`);
   return 0;
@@ -132,4 +156,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+if (isMainThread) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+} else if ((workerData as { role?: string } | null)?.role === BCRYPT_WORKER_ROLE) {
+  serveBcryptRequests();
+}

@@ -3,10 +3,12 @@
  * or an external issuer whose public key the registry holds). Anonymous pull can be allowed.
  */
 import { readFileSync } from 'node:fs';
-import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import type { Clock } from '../lib/clock.js';
 import { RegistryError } from './registry-errors.js';
 import { signJwt, verifyJwt, type JwtClaims } from './jwt.js';
+import type { HtpasswdChecker } from './htpasswd-checker.js';
+import { checkClaims, TOKEN_LIFETIME_SECONDS } from './token-claims.js';
 
 export type Action = 'pull' | 'push' | 'delete' | '*';
 
@@ -22,7 +24,8 @@ export interface TokenOptions {
 }
 
 export interface AuthOptions {
-  htpasswdFile?: string;
+  /** Checks htpasswd credentials; Basic auth is on when it is given. */
+  htpasswd?: HtpasswdChecker;
   token?: TokenOptions;
   anonymousPull: boolean;
 }
@@ -33,23 +36,36 @@ export interface Grant {
   actions: string[];
 }
 
+/** What a request's caller has: asked again for further needs (a mount's source repository). */
+export interface Access {
+  allows(need: Need): boolean;
+}
+
+/** The parts of a request auth looks at. */
+export interface Caller {
+  authorization: string | undefined;
+  /** The client's address: failed logins are limited per address. */
+  address: string;
+}
+
+const pullOnly = (need: Need) => need.type === 'repository' && need.actions.every((a) => a === 'pull');
+const EVERYTHING: Access = { allows: () => true };
+const ANONYMOUS_PULL: Access = { allows: pullOnly };
+
+export function grantsAllow(grants: Grant[], need: Need): boolean {
+  if (need.type === 'none') return true;
+  const granted = grants.find((a) => a.type === need.type && a.name === need.name);
+  return !!granted && need.actions.every((action) => granted.actions.includes(action) || granted.actions.includes('*'));
+}
+
 export class RegistryAuth {
-  private readonly users = new Map<string, string>();
-  /** sha256(user:password) of credentials bcrypt already accepted: bcrypt costs ~100 ms each. */
-  private readonly verified = new Set<string>();
   private readonly signingKey?: KeyObject;
   private readonly verifyKey?: KeyObject;
 
-  constructor(private readonly options: AuthOptions, private readonly nowSeconds: () => number) {
-    if (options.htpasswdFile) {
-      for (const line of readFileSync(options.htpasswdFile, 'utf8').split('\n')) {
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const hash = line.slice(colon + 1).trim();
-        if (!/^\$2[aby]\$/.test(hash)) throw new Error(`htpasswd entry for ${line.slice(0, colon)} is not bcrypt (use htpasswd -B)`);
-        this.users.set(line.slice(0, colon), hash);
-      }
-    }
+  constructor(
+    private readonly options: AuthOptions,
+    private readonly clock: Clock,
+  ) {
     if (options.token) {
       const pem = readFileSync(options.token.keyFile, 'utf8');
       if (/PRIVATE KEY/.test(pem)) {
@@ -62,17 +78,11 @@ export class RegistryAuth {
   }
 
   get mode(): 'none' | 'basic' | 'token' {
-    return this.options.token ? 'token' : this.options.htpasswdFile ? 'basic' : 'none';
+    return this.options.token ? 'token' : this.options.htpasswd ? 'basic' : 'none';
   }
 
-  /** Checks htpasswd credentials; true when they match. */
-  checkPassword(user: string, password: string): boolean {
-    const key = createHash('sha256').update(`${user}\0${password}`).digest('hex');
-    if (this.verified.has(key)) return true;
-    const hash = this.users.get(user);
-    if (!hash || !bcrypt.compareSync(password, hash)) return false;
-    this.verified.add(key);
-    return true;
+  private nowSeconds(): number {
+    return Math.floor(this.clock.nowMs() / 1000);
   }
 
   private basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
@@ -83,56 +93,52 @@ export class RegistryAuth {
     return colon === -1 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
 
-  private challenge(need: Need): Record<string, string> {
+  private async checkPassword(credentials: { user: string; password: string }, address: string): Promise<boolean> {
+    return !!this.options.htpasswd && (await this.options.htpasswd.check(credentials.user, credentials.password, address));
+  }
+
+  private challenge(need: Need, error?: 'invalid_token' | 'insufficient_scope'): Record<string, string> {
     if (this.mode === 'basic') return { 'WWW-Authenticate': 'Basic realm="berth-registry"' };
     const token = this.options.token!;
     const scope = need.type === 'none' ? '' : `,scope="${need.type}:${need.name}:${need.actions.join(',')}"`;
-    return { 'WWW-Authenticate': `Bearer realm="${token.realm}",service="${token.service}"${scope}` };
+    return { 'WWW-Authenticate': `Bearer realm="${token.realm}",service="${token.service}"${scope}${error ? `,error="${error}"` : ''}` };
   }
 
-  /** Throws UNAUTHORIZED (with a challenge) or DENIED unless the request may go ahead. */
-  authorize(authorization: string | undefined, need: Need): void {
-    if (this.mode === 'none') return;
-    const pullOnly = need.type === 'repository' && need.actions.every((a) => a === 'pull');
+  /** What the caller may do; throws UNAUTHORIZED (with a challenge) unless `need` is among it. */
+  async authorize(caller: Caller, need: Need): Promise<Access> {
+    if (this.mode === 'none') return EVERYTHING;
     if (this.mode === 'basic') {
-      const credentials = this.basicCredentials(authorization);
-      if (credentials && this.checkPassword(credentials.user, credentials.password)) return;
-      if (!authorization && pullOnly && this.options.anonymousPull) return;
+      const credentials = this.basicCredentials(caller.authorization);
+      if (credentials && (await this.checkPassword(credentials, caller.address))) return EVERYTHING;
+      if (!caller.authorization && pullOnly(need) && this.options.anonymousPull) return ANONYMOUS_PULL;
       throw new RegistryError('UNAUTHORIZED', credentials ? 'invalid username or password' : undefined, undefined, this.challenge(need));
     }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const bearer = /^Bearer\s+(\S+)$/i.exec(caller.authorization ?? '')?.[1];
     if (!bearer) {
-      if (pullOnly && this.options.anonymousPull) return;
+      if (pullOnly(need) && this.options.anonymousPull) return ANONYMOUS_PULL;
       throw new RegistryError('UNAUTHORIZED', undefined, undefined, this.challenge(need));
     }
-    const claims = verifyJwt(bearer, this.verifyKey!);
-    const now = this.nowSeconds();
     const token = this.options.token!;
-    if (!claims || claims.iss !== token.issuer || claims.aud !== token.service || claims.exp < now || claims.nbf > now + 60) {
-      throw new RegistryError('UNAUTHORIZED', 'invalid or expired token', undefined, this.challenge(need));
-    }
-    if (need.type === 'none') return;
-    const granted = claims.access.find((a) => a.type === need.type && a.name === need.name);
-    const ok = granted && need.actions.every((action) => granted.actions.includes(action) || granted.actions.includes('*'));
-    if (!ok) {
-      // As distribution does: 401 with error="insufficient_scope", so clients ask for a new token.
-      const challenge = this.challenge(need);
-      throw new RegistryError('UNAUTHORIZED', 'insufficient scope', undefined, { 'WWW-Authenticate': `${challenge['WWW-Authenticate']},error="insufficient_scope"` });
-    }
+    const claims = checkClaims(verifyJwt(bearer, this.verifyKey!), { issuer: token.issuer, service: token.service, now: this.nowSeconds() });
+    if (!claims.ok) throw new RegistryError('UNAUTHORIZED', claims.reason, undefined, this.challenge(need, 'invalid_token'));
+    const access: Access = { allows: (n) => grantsAllow(claims.access, n) };
+    // As distribution does: 401 with error="insufficient_scope", so clients ask for a new token.
+    if (!access.allows(need)) throw new RegistryError('UNAUTHORIZED', 'insufficient scope', undefined, this.challenge(need, 'insufficient_scope'));
+    return access;
   }
 
   /**
    * The built-in token endpoint (GET /token?service=&scope=...): Basic credentials from htpasswd
    * get what they ask for; anonymous callers get pull where anonymous pull is on.
    */
-  issueToken(authorization: string | undefined, service: string | undefined, scopes: string[]): { token: string; access_token: string; expires_in: number; issued_at: string } {
+  async issueToken(caller: Caller, service: string | undefined, scopes: string[]): Promise<{ token: string; access_token: string; expires_in: number; issued_at: string }> {
     const token = this.options.token;
     if (!token || !this.signingKey) throw new RegistryError('UNSUPPORTED', 'this registry does not issue tokens');
     if (service && service !== token.service) throw new RegistryError('DENIED', `unknown service ${service}`);
-    const credentials = this.basicCredentials(authorization);
+    const credentials = this.basicCredentials(caller.authorization);
     let subject = '';
     if (credentials) {
-      if (!this.checkPassword(credentials.user, credentials.password)) {
+      if (!(await this.checkPassword(credentials, caller.address))) {
         throw new RegistryError('UNAUTHORIZED', 'invalid username or password', undefined, { 'WWW-Authenticate': 'Basic realm="berth-registry-token"' });
       }
       subject = credentials.user;
@@ -147,8 +153,12 @@ export class RegistryAuth {
       if (allowed.length) access.push({ type: type!, name: name!, actions: allowed });
     }
     const now = this.nowSeconds();
-    const claims: JwtClaims = { iss: token.issuer, sub: subject, aud: token.service, exp: now + 300, nbf: now - 1, iat: now, jti: randomUUID(), access };
+    const claims: JwtClaims = { iss: token.issuer, sub: subject, aud: token.service, exp: now + TOKEN_LIFETIME_SECONDS, nbf: now - 1, iat: now, jti: randomUUID(), access };
     const jwt = signJwt(claims, this.signingKey);
-    return { token: jwt, access_token: jwt, expires_in: 300, issued_at: new Date(now * 1000).toISOString() };
+    return { token: jwt, access_token: jwt, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: new Date(now * 1000).toISOString() };
+  }
+
+  close(): Promise<void> {
+    return this.options.htpasswd?.close() ?? Promise.resolve();
   }
 }

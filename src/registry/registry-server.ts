@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { RegistryError, registryErrorResponse } from './registry-errors.js';
 import { checkName, parseBlobDigest, parseManifestReference } from './names.js';
 import { RegistryStorage, uploadHeaders } from './registry-storage.js';
-import type { Need, RegistryAuth } from './registry-auth.js';
+import type { Access, Caller, Need, RegistryAuth } from './registry-auth.js';
 import { MediaTypes } from '../oci/index.js';
 
 export interface RegistryServerOptions {
@@ -24,7 +24,7 @@ export interface RegistryServerOptions {
 
 const API_HEADERS = { 'Docker-Distribution-API-Version': 'registry/2.0' };
 
-type Handler = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, url: URL) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, url: URL, access: Access) => Promise<void>;
 
 interface Route {
   methods: string[];
@@ -178,18 +178,20 @@ export function createRegistryServer(options: RegistryServerOptions): Server {
     {
       methods: ['POST'],
       pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/?$`),
-      need: (m, _method, url) => {
-        const from = url.searchParams.get('from');
-        return from ? { type: 'repository', name: m[1]!, actions: ['pull', 'push'] } : push(m);
-      },
-      handler: async (req, res, m, url) => {
+      need: push,
+      handler: async (req, res, m, url, access) => {
         writable();
         const name = checkName(m[1]!);
         const mountDigest = url.searchParams.get('mount');
-        if (mountDigest) {
+        const from = url.searchParams.get('from');
+        // A mount serves the source's blob to the target: it needs pull on the source. Without
+        // `from` nothing is mounted (as distribution): the caller would have to be allowed to
+        // pull some repository holding the blob, and a token's scopes cannot say which ones.
+        // Where a mount cannot be done, the spec's answer is a plain upload session (202).
+        if (mountDigest && from) {
           const digest = parseBlobDigest(mountDigest);
-          const from = url.searchParams.get('from') ?? undefined;
-          if (await storage.mount(name, digest, from ? checkName(from) : undefined)) {
+          const source = checkName(from);
+          if (access.allows({ type: 'repository', name: source, actions: ['pull'] }) && (await storage.mount(name, digest, source))) {
             req.resume();
             send(res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
             return;
@@ -259,20 +261,21 @@ export function createRegistryServer(options: RegistryServerOptions): Server {
     const rawPath = (req.url ?? '/').split('?')[0]!;
     const url = new URL(req.url ?? '/', 'http://registry');
     const method = req.method ?? 'GET';
+    const caller: Caller = { authorization: req.headers.authorization, address: req.socket.remoteAddress ?? '' };
     try {
       // URL parsing would quietly resolve "a/../b"; a name with dot segments is invalid instead.
       if (/(^|\/)\.\.?(\/|$)|%2e%2e|%2f/i.test(rawPath)) throw new RegistryError('NAME_INVALID', 'invalid repository name', { path: rawPath });
       if (url.pathname === '/token') {
         if (auth.mode !== 'token') throw new RegistryError('UNSUPPORTED', 'this registry does not issue tokens');
-        json(res, 200, auth.issueToken(req.headers.authorization, url.searchParams.get('service') ?? undefined, url.searchParams.getAll('scope')));
+        json(res, 200, await auth.issueToken(caller, url.searchParams.get('service') ?? undefined, url.searchParams.getAll('scope')));
         return;
       }
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
         if (!route.methods.includes(method)) throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
-        auth.authorize(req.headers.authorization, route.need(match, method, url));
-        await route.handler(req, res, match, url);
+        const access = await auth.authorize(caller, route.need(match, method, url));
+        await route.handler(req, res, match, url, access);
         return;
       }
       throw new RegistryError('NAME_UNKNOWN', 'no such endpoint', { path: url.pathname });

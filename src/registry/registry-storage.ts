@@ -99,10 +99,9 @@ export class RegistryStorage {
     }
   }
 
-  /** Cross-repository mount: true when the blob could be linked without an upload. */
-  async mount(name: string, digest: Digest, from: string | undefined): Promise<boolean> {
-    if (!(await this.content.has(digest))) return false;
-    if (from && !(await this.isLinked(from, digest))) return false;
+  /** Cross-repository mount from `from` (the caller may pull it): true when the blob could be linked without an upload. */
+  async mount(name: string, digest: Digest, from: string): Promise<boolean> {
+    if (!(await this.content.has(digest)) || !(await this.isLinked(from, digest))) return false;
     await this.linkBlob(name, digest);
     return true;
   }
