@@ -40,7 +40,7 @@ export function parseListenAddress(text: string): ListenAddress {
  * The API is root on this host: off loopback, TCP is served only with TLS that verifies client
  * certificates (--tlsverify). Plain TCP, or TLS without client certificates, stays on 127.0.0.0/8.
  */
-export function checkTcpExposure(address: ListenAddress, tls: TlsSettings | undefined): void {
+export function checkTcpExposure(address: ListenAddress, tls: Pick<TlsSettings, 'verify'> | undefined): void {
   if (address.kind !== 'tcp' || tls?.verify) return;
   if (/^127\.\d+\.\d+\.\d+$/.test(address.host) || address.host === 'localhost') return;
   throw new InvalidArgumentError(

@@ -71,7 +71,12 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
     createHttpServer(tls?: TlsSettings): Server | TlsServer {
       const httpOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 };
       const server: Server | TlsServer = tls
-        ? createTlsServer({ ...httpOptions, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' }, app.handle)
+        ? createTlsServer(
+            // allowHalfOpen as node:http has it: a hijacked client half-closes (close_notify) when its
+            // stdin ends, and output must keep flowing to it until the container stops.
+            { ...httpOptions, allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' },
+            app.handle,
+          )
         : createServer(httpOptions, app.handle);
       server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => void hijack.handle(req, socket, head));
       servers.add(server);

@@ -174,16 +174,10 @@ export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.Proc
   const tlsOn = pick('tls', parsed.flags.tls, isBool, 'true or false') || has('tlsverify');
   const certDir = env['DOCKER_CERT_PATH'] || env['DOCKER_CONFIG'] || join(homedir(), '.docker');
   const tlsFile = (flag: 'tlscacert' | 'tlscert' | 'tlskey', name: string) => pick(flag, parsed.flags[flag], isString, 'a path') || join(certDir, name);
-  const tls = tlsOn
-    ? await loadTls({
-        verify: has('tlsverify') ? pick('tlsverify', parsed.flags.tlsverify, isBool, 'true or false') : true,
-        caFile: tlsFile('tlscacert', 'ca.pem'),
-        certFile: tlsFile('tlscert', 'cert.pem'),
-        keyFile: tlsFile('tlskey', 'key.pem'),
-      })
-    : undefined;
+  const verify = has('tlsverify') ? pick('tlsverify', parsed.flags.tlsverify, isBool, 'true or false') : true;
   const hosts = (hostTexts.length > 0 ? hostTexts : [DEFAULT_SOCKET]).map(parseListenAddress);
-  for (const host of hosts) checkTcpExposure(host, tls);
+  for (const host of hosts) checkTcpExposure(host, tlsOn ? { verify } : undefined);
+  const tls = tlsOn ? await loadTls({ verify, caFile: tlsFile('tlscacert', 'ca.pem'), certFile: tlsFile('tlscert', 'cert.pem'), keyFile: tlsFile('tlskey', 'key.pem') }) : undefined;
   return {
     kind: 'run',
     config: {
