@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { httpRequest, makeTempRoot, spawnBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
-import { docker, dockerCliAvailable } from '../helpers/cli.js';
+import { berth, docker, dockerCliAvailable } from '../helpers/cli.js';
 import { toolAvailable } from '../helpers/images.js';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc');
@@ -44,6 +44,10 @@ describe('confinement through the docker CLI', { skip: ready ? false : 'needs ro
     assert.equal(blocked.stdout, 'touched\n');
     assert.notEqual(blocked.code, 0);
     assert.match(blocked.stderr, /mkdir: can't create directory '\/tmp\/a': Operation not permitted/);
+    // berth's own CLI reads the file on the client side too.
+    const viaBerth = await berth(daemon.host, ['run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'mkdir', '/tmp/a']);
+    assert.notEqual(viaBerth.code, 0);
+    assert.match(viaBerth.stderr, /Operation not permitted/);
     // The profile replaces the default one: what the default forbids, this one allows.
     assert.equal((await run('run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'unshare', '-U', 'true')).code, 0);
   });
