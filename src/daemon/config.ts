@@ -236,7 +236,10 @@ async function loadTls(files: { verify: boolean; caFile: string; certFile: strin
       throw new InvalidArgumentError(`invalid TLS configuration: could not read the ${what} ${path}: ${(err as Error).message}`, { cause: err });
     }
   };
-  const [cert, key, ca] = await Promise.all([read('certificate (--tlscert)', files.certFile), read('key (--tlskey)', files.keyFile), files.verify ? read('CA certificate (--tlscacert)', files.caFile) : undefined]);
+  // One after the other, so the message names the first missing file, always the same one.
+  const cert = await read('certificate (--tlscert)', files.certFile);
+  const key = await read('key (--tlskey)', files.keyFile);
+  const ca = files.verify ? await read('CA certificate (--tlscacert)', files.caFile) : undefined;
   const settings: TlsSettings = { verify: files.verify, cert, key, ...(ca ? { ca } : {}) };
   try {
     createSecureContext(settings);
