@@ -1,5 +1,5 @@
-/** Where berthd listens: unix sockets (mode 0660, the socket group) and loopback TCP. */
-import type { Server } from 'node:http';
+/** Where berthd listens: unix sockets (mode 0660, the socket group), loopback TCP, and TCP with TLS. */
+import type { Server } from 'node:net';
 import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
@@ -7,7 +7,16 @@ import { InvalidArgumentError, errnoCode } from '../lib/errors.js';
 
 export type ListenAddress = { kind: 'unix'; path: string; url: string } | { kind: 'tcp'; host: string; port: number; url: string };
 
-/** Parses dockerd's -H forms; plain TCP is allowed only on loopback until TLS lands. */
+/** dockerd's --tls/--tlsverify: the server's certificate and key, and the CA that signs client certificates. */
+export interface TlsSettings {
+  /** Require a client certificate signed by `ca` (--tlsverify); false: server authentication only. */
+  verify: boolean;
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
+/** Parses dockerd's -H forms. */
 export function parseListenAddress(text: string): ListenAddress {
   if (text.startsWith('unix://')) {
     const path = text.slice('unix://'.length);
@@ -21,15 +30,23 @@ export function parseListenAddress(text: string): ListenAddress {
     const host = match[1] || '127.0.0.1';
     const port = match[2] ? Number(match[2]) : 2375;
     if (port > 65535) throw new InvalidArgumentError(`invalid host ${text}: port out of range`);
-    if (!/^127\.\d+\.\d+\.\d+$/.test(host) && host !== 'localhost') {
-      throw new InvalidArgumentError(
-        `refusing to listen on ${text}: plain TCP exposes the engine (root on this host) to the network; berth allows it only on 127.0.0.0/8 until TLS is supported`,
-      );
-    }
     return { kind: 'tcp', host, port, url: `tcp://${host}:${port}` };
   }
   if (text.startsWith('fd://')) throw new InvalidArgumentError(`invalid host ${text}: socket activation (fd://) is not supported`);
   throw new InvalidArgumentError(`invalid host ${text}: use unix:///path or tcp://127.0.0.1:PORT`);
+}
+
+/**
+ * The API is root on this host: off loopback, TCP is served only with TLS that verifies client
+ * certificates (--tlsverify). Plain TCP, or TLS without client certificates, stays on 127.0.0.0/8.
+ */
+export function checkTcpExposure(address: ListenAddress, tls: Pick<TlsSettings, 'verify'> | undefined): void {
+  if (address.kind !== 'tcp' || tls?.verify) return;
+  if (/^127\.\d+\.\d+\.\d+$/.test(address.host) || address.host === 'localhost') return;
+  throw new InvalidArgumentError(
+    `refusing to listen on ${address.url}: ${tls ? 'TLS without client verification' : 'plain TCP'} exposes the engine (root on this host) to the network; ` +
+      'use --tlsverify with --tlscacert, --tlscert and --tlskey, or listen on 127.0.0.0/8',
+  );
 }
 
 /** Starts `server` on `address`; for a unix socket, replaces a stale socket file first. */

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApi } from './server.js';
-import { listen, parseListenAddress } from './listen.js';
+import { checkTcpExposure, listen, parseListenAddress } from './listen.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import type { SystemBackend } from './routes/system-backend.js';
 
@@ -154,8 +154,13 @@ test('hijacked routes answer 101 UPGRADED and then speak raw bytes', async () =>
   }
 });
 
-test('plain TCP is refused except on loopback', () => {
-  assert.throws(() => parseListenAddress('tcp://0.0.0.0:2375'), /only on 127.0.0.0\/8/);
+test('plain TCP, and TLS without client verification, are refused except on loopback', () => {
+  const cert = { cert: Buffer.alloc(0), key: Buffer.alloc(0) };
+  assert.throws(() => checkTcpExposure(parseListenAddress('tcp://0.0.0.0:2375'), undefined), /plain TCP exposes the engine .* listen on 127.0.0.0\/8/);
+  assert.throws(() => checkTcpExposure(parseListenAddress('tcp://0.0.0.0:2376'), { verify: false, ...cert }), /TLS without client verification/);
+  checkTcpExposure(parseListenAddress('tcp://0.0.0.0:2376'), { verify: true, ...cert });
+  checkTcpExposure(parseListenAddress('tcp://127.0.0.1:2375'), undefined);
+  checkTcpExposure(parseListenAddress('unix:///run/x.sock'), undefined);
   assert.deepEqual(parseListenAddress('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375, url: 'tcp://127.0.0.1:2375' });
   assert.throws(() => parseListenAddress('fd://'), /not supported/);
 });

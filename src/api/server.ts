@@ -3,6 +3,8 @@
  * upgraded ones (attach, exec start), one http.Server per listening address.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TlsSettings } from './listen.js';
 import type { Logger } from 'pino';
 import { HijackRouter } from './hijack.js';
 import { Router } from './router.js';
@@ -45,8 +47,8 @@ export interface ApiOptions {
 export interface Api {
   app: Router;
   hijack: HijackRouter;
-  /** A fresh http.Server bound to this API (one per listening address). */
-  createHttpServer(): Server;
+  /** A fresh server bound to this API (one per listening address); with `tls`, HTTPS. */
+  createHttpServer(tls?: TlsSettings): Server | TlsServer;
   close(): Promise<void>;
 }
 
@@ -62,12 +64,20 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
   if (backends.builds) registerBuildRoutes(app, backends.builds);
   options.register?.(app, hijack);
 
-  const servers = new Set<Server>();
+  const servers = new Set<Server | TlsServer>();
   return {
     app,
     hijack,
-    createHttpServer(): Server {
-      const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, app.handle);
+    createHttpServer(tls?: TlsSettings): Server | TlsServer {
+      const httpOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 };
+      const server: Server | TlsServer = tls
+        ? createTlsServer(
+            // allowHalfOpen as node:http has it: a hijacked client half-closes (close_notify) when its
+            // stdin ends, and output must keep flowing to it until the container stops.
+            { ...httpOptions, allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' },
+            app.handle,
+          )
+        : createServer(httpOptions, app.handle);
       server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => void hijack.handle(req, socket, head));
       servers.add(server);
       server.on('close', () => servers.delete(server));

@@ -27,7 +27,8 @@ import { generateName, normalizeName } from './container-names.js';
 import { commandOf, customResolvConf, environmentOf, hostsFile, resolveUser, resolvConf } from './container-process.js';
 import { containerCapabilities } from './capabilities.js';
 import { checkSupported } from './supported-options.js';
-import { compileSeccomp, parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
+import { compileSeccomp, seccompChoiceOf, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
+import { defaultSeccompProfile } from '../oci/seccomp-default.js';
 import { consoleSizeOf, resourcesOf, rlimitsOf, tmpfsMounts } from './host-config-spec.js';
 import { signalNumber } from './signals.js';
 import type { EndpointRecord } from '../network/network-state.js';
@@ -36,7 +37,7 @@ import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
-import { namespaceModesOf, resolveNamespaces } from './namespace-modes.js';
+import { cgroupnsModeOf, namespaceModesOf, resolveNamespaces, type CgroupnsMode } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { ContainerStatsReader } from './container-stats.js';
 import type { RootedFilesystem } from '../archive/rooted-path.js';
@@ -65,10 +66,13 @@ export interface ContainerServiceDeps {
   heldCapabilities: string[];
   /** Parent cgroup of every container ("/berth", as dockerd's "/docker"). */
   cgroupParent: string;
-  /** The default seccomp profile (Docker's format), when the host has one. */
-  seccompProfile?: SeccompProfileDocument;
+  /** The daemon's default seccomp profile (Docker's format), or none by the operator's explicit choice. */
+  seccompProfile: SeccompProfileDocument | 'unconfined';
   goArch: string;
-  readFile: (path: string) => Promise<string>;
+  /** The host kernel's release, for profile rules that depend on it. */
+  kernelRelease: string;
+  /** The cgroup namespace a container gets when it asks for none (dockerd: host for privileged ones on cgroup v1). */
+  cgroupnsDefault: (privileged: boolean) => CgroupnsMode;
   /** A static init (tini) for --init, bind-mounted into the container as Docker's docker-init. */
   initBinary?: string;
   hostResolvConf: string;
@@ -283,6 +287,9 @@ export class ContainerService {
     checkRestartPolicy(hostConfig['RestartPolicy'] as RestartPolicy | undefined, hostConfig.AutoRemove === true);
     checkHealthcheck((config as { Healthcheck?: HealthConfig }).Healthcheck);
     namespaceModesOf(hostConfig, config.Hostname); // 400 for an unknown --pid, --ipc or --uts
+    seccompChoiceOf((hostConfig['SecurityOpt'] as string[] | undefined) ?? []); // 400 for a profile that does not parse
+    // As dockerd, the default is resolved at create, so inspect shows it and a later daemon default does not change it.
+    hostConfig['CgroupnsMode'] = cgroupnsModeOf(hostConfig['CgroupnsMode'], this.deps.cgroupnsDefault(hostConfig.Privileged === true));
     rotationOf(hostConfig['LogConfig'] as Parameters<typeof rotationOf>[0]); // 400 for a bad driver or log-opt
     await resolveDevices(hostConfig['Devices'] as DeviceInput[] | undefined); // 400 for a missing or non-device path
     const mode = networkModeOf(hostConfig);
@@ -441,7 +448,7 @@ export class ContainerService {
       const privileged = record.hostConfig.Privileged === true;
       const securityOpts = (record.hostConfig['SecurityOpt'] as string[] | undefined) ?? [];
       const capabilities = privileged ? this.deps.heldCapabilities : containerCapabilities(record.hostConfig.CapAdd ?? [], record.hostConfig.CapDrop ?? [], this.deps.heldCapabilities);
-      const seccomp = privileged ? undefined : await this.seccompFor(securityOpts, capabilities);
+      const seccomp = this.seccompFor(securityOpts, capabilities, privileged);
       const useInit = record.hostConfig['Init'] === true;
       if (useInit && !this.deps.initBinary) throw new InvalidArgumentError('--init needs tini-static (Debian package tini): it was not found');
       const spec = buildRuntimeSpec({
@@ -477,6 +484,7 @@ export class ContainerService {
         resources: resourcesOf(record.hostConfig),
         hostNetwork: mode.kind === 'host',
         shared: namespaces,
+        cgroupNamespace: cgroupnsModeOf(record.hostConfig['CgroupnsMode'], this.deps.cgroupnsDefault(privileged)) === 'private',
         // runc 1.1 ignores the spec's domainname; the UTS-namespaced sysctl sets it on every version.
         sysctls: { ...(domainname ? { 'kernel.domainname': domainname } : {}), ...((record.hostConfig['Sysctls'] as Record<string, string> | undefined) ?? {}) },
         devices: await resolveDevices(record.hostConfig['Devices'] as DeviceInput[] | undefined),
@@ -778,13 +786,18 @@ export class ContainerService {
     return this.resources.top(this.get(term), psArgs);
   }
 
-  /** The seccomp filter for a container: the default profile, a file, or none when unconfined. */
-  private async seccompFor(securityOpts: readonly string[], capabilities: string[]): Promise<Record<string, unknown> | undefined> {
-    const option = securityOpts.find((o) => /^seccomp[=:]/.test(o));
-    const value = option?.slice('seccomp='.length);
-    if (value === 'unconfined') return undefined;
-    if (value) return compileSeccomp(parseSeccompProfile(await this.deps.readFile(value), value), this.deps.goArch, capabilities);
-    return this.deps.seccompProfile ? compileSeccomp(this.deps.seccompProfile, this.deps.goArch, capabilities) : undefined;
+  /**
+   * The seccomp filter for a container, as moby chooses it: none when unconfined (or privileged
+   * without a profile of its own), the profile the client sent, the built-in one for "builtin",
+   * else the daemon's default.
+   */
+  private seccompFor(securityOpts: readonly string[], capabilities: string[], privileged: boolean): Record<string, unknown> | undefined {
+    const choice = seccompChoiceOf(securityOpts);
+    const target = { goArch: this.deps.goArch, kernelRelease: this.deps.kernelRelease, capabilities };
+    if (choice.kind === 'custom') return compileSeccomp(choice.profile, target);
+    if (choice.kind === 'unconfined' || privileged) return undefined;
+    if (choice.kind === 'builtin') return compileSeccomp(defaultSeccompProfile(), target);
+    return this.deps.seccompProfile === 'unconfined' ? undefined : compileSeccomp(this.deps.seccompProfile, target);
   }
 
   /** Follows conmon's exit file for a running container, once. */

@@ -26,6 +26,16 @@ function parse(value: unknown, label: string, allowed: readonly string[]): Names
   throw new InvalidArgumentError(`invalid ${label} mode: ${text}`);
 }
 
+/** --cgroupns: the container's own cgroup namespace (it sees its cgroup as the root) or the host's. */
+export type CgroupnsMode = 'host' | 'private';
+
+/** HostConfig.CgroupnsMode, `fallback` when unset; 400 with moby's words for any other value. */
+export function cgroupnsModeOf(value: unknown, fallback: CgroupnsMode): CgroupnsMode {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === 'host' || value === 'private') return value;
+  throw new InvalidArgumentError(`invalid cgroup namespace mode: ${String(value)}`);
+}
+
 /** The modes of a create request; 400 with moby's words for values it does not know. */
 export function namespaceModesOf(hostConfig: Record<string, unknown>, hostname: string | undefined): NamespaceModes {
   const modes = {

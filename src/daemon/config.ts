@@ -4,9 +4,14 @@
  * as in dockerd.
  */
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseFlags, type FlagSpecs } from '../lib/flag-parser.js';
 import { InvalidArgumentError, errnoCode } from '../lib/errors.js';
-import { parseListenAddress, type ListenAddress } from '../api/index.js';
+import { checkTcpExposure, parseListenAddress, type ListenAddress, type TlsSettings } from '../api/index.js';
+import { defaultSeccompProfile } from '../oci/seccomp-default.js';
+import { parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
 
 export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -29,7 +34,13 @@ export const DAEMON_FLAGS = {
   'cgroup-parent': { type: 'string', usage: 'Parent cgroup for all containers', default: '/berth' },
   bridge: { type: 'string', short: 'b', usage: 'Name of the bridge device of the default "bridge" network', default: 'berth0' },
   bip: { type: 'string', usage: 'Gateway address and subnet of the default bridge network (CIDR)' },
-  'seccomp-profile': { type: 'string', usage: 'Path to the default seccomp profile', default: '/usr/share/containers/seccomp.json' },
+  'seccomp-profile': { type: 'string', usage: 'Path to the default seccomp profile, "builtin" (Docker\'s default profile) or "unconfined"', default: 'builtin' },
+  'default-cgroupns-mode': { type: 'string', usage: 'Default mode for containers cgroup namespace ("host" | "private") (default: private on cgroup v2, else host)' },
+  tls: { type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  tlsverify: { type: 'bool', usage: 'Use TLS and verify the remote' },
+  tlscacert: { type: 'string', usage: 'Trust certs signed only by this CA (default "~/.docker/ca.pem")' },
+  tlscert: { type: 'string', usage: 'Path to TLS certificate file (default "~/.docker/cert.pem")' },
+  tlskey: { type: 'string', usage: 'Path to TLS key file (default "~/.docker/key.pem")' },
   'registry-mirror': { type: 'strings', usage: 'Preferred registry mirror for Docker Hub' },
   'insecure-registry': { type: 'strings', usage: 'Registries (host:port or CIDR) that may use plain HTTP' },
   'max-concurrent-downloads': { type: 'int', usage: 'Maximum concurrent downloads for each pull', default: 3 },
@@ -54,6 +65,12 @@ const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
   bridge: 'bridge',
   bip: 'bip',
   'seccomp-profile': 'seccomp-profile',
+  'default-cgroupns-mode': 'default-cgroupns-mode',
+  tls: 'tls',
+  tlsverify: 'tlsverify',
+  tlscacert: 'tlscacert',
+  tlscert: 'tlscert',
+  tlskey: 'tlskey',
   'registry-mirrors': 'registry-mirror',
   'insecure-registries': 'insecure-registry',
   'max-concurrent-downloads': 'max-concurrent-downloads',
@@ -78,7 +95,12 @@ export interface DaemonConfig {
   /** The default network's bridge device, and its address as --bip gives it (undefined: chosen). */
   bridge: string;
   bip?: string;
-  seccompProfile: string;
+  /** The default seccomp profile: the built-in one, a file's (read at start), or none by explicit choice. */
+  seccompProfile: SeccompProfileDocument | 'unconfined';
+  /** undefined: private on cgroup v2, host otherwise (as dockerd). */
+  defaultCgroupnsMode?: 'host' | 'private';
+  /** TLS for every tcp:// address, when asked for. */
+  tls?: TlsSettings;
   registryMirrors: string[];
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
@@ -87,7 +109,7 @@ export interface DaemonConfig {
 
 export type DaemonCommand = { kind: 'run'; config: DaemonConfig } | { kind: 'version' } | { kind: 'help' };
 
-export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonCommand> {
+export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<DaemonCommand> {
   const parsed = parseFlags(DAEMON_FLAGS, argv);
   if (parsed.flags.help) return { kind: 'help' };
   if (parsed.flags.version) return { kind: 'version' };
@@ -143,10 +165,23 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
   }
   const runtimes = pick('runtimes', {} as Record<string, { path: string }>, isRuntimeMap, 'an object of {"name": {"path": "..."}}');
   const defaultRuntime = pick('default-runtime', parsed.flags['default-runtime'], isString, 'a string') || undefined;
+  const cgroupnsMode = pick('default-cgroupns-mode', parsed.flags['default-cgroupns-mode'], isString, 'a string');
+  if (cgroupnsMode !== '' && cgroupnsMode !== 'host' && cgroupnsMode !== 'private') {
+    throw new InvalidArgumentError(`invalid default cgroup namespace (${cgroupnsMode}): use "host" or "private"`);
+  }
+  // As dockerd: giving tlsverify at all turns TLS on; TLS without tlsverify verifies clients.
+  const has = (flag: 'tls' | 'tlsverify') => parsed.changed.has(flag) || fromFile.has(flag);
+  const tlsOn = pick('tls', parsed.flags.tls, isBool, 'true or false') || has('tlsverify');
+  const certDir = env['DOCKER_CERT_PATH'] || env['DOCKER_CONFIG'] || join(homedir(), '.docker');
+  const tlsFile = (flag: 'tlscacert' | 'tlscert' | 'tlskey', name: string) => pick(flag, parsed.flags[flag], isString, 'a path') || join(certDir, name);
+  const verify = has('tlsverify') ? pick('tlsverify', parsed.flags.tlsverify, isBool, 'true or false') : true;
+  const hosts = (hostTexts.length > 0 ? hostTexts : [DEFAULT_SOCKET]).map(parseListenAddress);
+  for (const host of hosts) checkTcpExposure(host, tlsOn ? { verify } : undefined);
+  const tls = tlsOn ? await loadTls({ verify, caFile: tlsFile('tlscacert', 'ca.pem'), certFile: tlsFile('tlscert', 'cert.pem'), keyFile: tlsFile('tlskey', 'key.pem') }) : undefined;
   return {
     kind: 'run',
     config: {
-      hosts: (hostTexts.length > 0 ? hostTexts : [DEFAULT_SOCKET]).map(parseListenAddress),
+      hosts,
       dataRoot,
       execRoot,
       pidfile: pick('pidfile', parsed.flags.pidfile, isString, 'a string') || `${execRoot}/berthd.pid`,
@@ -161,13 +196,57 @@ export async function loadDaemonConfig(argv: readonly string[]): Promise<DaemonC
       cgroupParent: pick('cgroup-parent', parsed.flags['cgroup-parent'], isString, 'a string'),
       bridge: pick('bridge', parsed.flags.bridge, isString, 'a string'),
       bip: pick('bip', parsed.flags.bip, isString, 'a string') || undefined,
-      seccompProfile: pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path'),
+      seccompProfile: await loadSeccompSetting(pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path')),
+      defaultCgroupnsMode: cgroupnsMode || undefined,
+      tls,
       registryMirrors: pick('registry-mirror', parsed.flags['registry-mirror'], isStrings, 'a list of URLs'),
       insecureRegistries: pick('insecure-registry', parsed.flags['insecure-registry'], isStrings, 'a list of host:port or CIDR'),
       maxConcurrentDownloads: positive('max-concurrent-downloads', pick('max-concurrent-downloads', parsed.flags['max-concurrent-downloads'], isNumber, 'a number')),
       maxConcurrentUploads: positive('max-concurrent-uploads', pick('max-concurrent-uploads', parsed.flags['max-concurrent-uploads'], isNumber, 'a number')),
     },
   };
+}
+
+/**
+ * The daemon's default seccomp profile. A profile file that cannot be read or parsed stops the
+ * daemon (containers never run unfiltered because of it); "unconfined" is the explicit opt-out.
+ */
+async function loadSeccompSetting(setting: string): Promise<SeccompProfileDocument | 'unconfined'> {
+  if (setting === '' || setting === 'builtin') return defaultSeccompProfile();
+  if (setting === 'unconfined') return 'unconfined';
+  let text: string;
+  try {
+    text = await readFile(setting, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`opening seccomp profile (${setting}) failed: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return parseSeccompProfile(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid seccomp profile (${setting}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Reads the TLS files once at start, so a missing or mismatched one stops the daemon with its name. */
+async function loadTls(files: { verify: boolean; caFile: string; certFile: string; keyFile: string }): Promise<TlsSettings> {
+  const read = async (what: string, path: string) => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new InvalidArgumentError(`invalid TLS configuration: could not read the ${what} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  // One after the other, so the message names the first missing file, always the same one.
+  const cert = await read('certificate (--tlscert)', files.certFile);
+  const key = await read('key (--tlskey)', files.keyFile);
+  const ca = files.verify ? await read('CA certificate (--tlscacert)', files.caFile) : undefined;
+  const settings: TlsSettings = { verify: files.verify, cert, key, ...(ca ? { ca } : {}) };
+  try {
+    createSecureContext(settings);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid TLS configuration (${files.certFile}, ${files.keyFile}${ca ? `, ${files.caFile}` : ''}): ${(err as Error).message}`, { cause: err });
+  }
+  return settings;
 }
 
 function isRuntimeMap(v: unknown): v is Record<string, { path: string }> {

@@ -41,7 +41,6 @@ import { hostname } from 'node:os';
 import type { NetworkView } from '../containers/network-settings.js';
 import type { ContainerRecord } from '../containers/container-record.js';
 
-import { parseSeccompProfile } from '../oci/seccomp-profile.js';
 import { readFile } from 'node:fs/promises';
 import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
@@ -100,13 +99,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner),
       ImageStore.open(join(config.dataRoot, 'images')),
     ]);
-    const seccompProfile = await readFile(config.seccompProfile, 'utf8').then(
-      (text) => parseSeccompProfile(text, config.seccompProfile),
-      () => {
-        logger.warn({ path: config.seccompProfile }, 'no seccomp profile: containers run without a syscall filter (install golang-github-containers-common)');
-        return undefined;
-      },
-    );
+    if (config.seccompProfile === 'unconfined') logger.warn('seccomp-profile is "unconfined": containers run without a syscall filter unless they ask for a profile');
     let containers: ContainerService | undefined;
     const containerStore = await ContainerStore.open(join(config.dataRoot, 'containers'), (id, err) =>
       logger.error({ container: id, err: (err as Error).message }, 'container record unreadable: the container is left out and its files kept'));
@@ -162,9 +155,10 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       execRoot: config.execRoot,
       heldCapabilities: await ownCapabilities(),
       cgroupParent: config.cgroupParent.startsWith('/') ? config.cgroupParent : `/${config.cgroupParent}`,
-      seccompProfile,
+      seccompProfile: config.seccompProfile,
       goArch: host.goArch,
-      readFile: (path) => readFile(path, 'utf8'),
+      kernelRelease: host.kernelVersion,
+      cgroupnsDefault: (privileged) => (privileged && host.cgroupMode !== 'unified' ? 'host' : (config.defaultCgroupnsMode ?? (host.cgroupMode === 'unified' ? 'private' : 'host'))),
       initBinary: await findExecutable('tini-static', deps.searchPath),
       socatPath,
       hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
@@ -250,7 +244,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       storageDriver: 'overlayfs',
       registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
       initBinary: (await findExecutable('tini-static', deps.searchPath)) ? 'docker-init' : undefined,
-      seccompProfile: seccompProfile !== undefined,
+      seccompProfile: config.seccompProfile !== 'unconfined',
       labels: config.labels,
       clock: deps.clock,
       eventListeners: () => events.listenerCount,
@@ -438,10 +432,10 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       logger.debug({ group: config.group }, 'socket group not found; the socket stays root-only');
     }
     for (const address of config.hosts) {
-      const server = api.createHttpServer();
+      const server = api.createHttpServer(address.kind === 'tcp' ? config.tls : undefined);
       await listen(server, address, groupId);
       if (address.kind === 'unix') undo.push(() => unlink(address.path).catch(() => undefined));
-      logger.info({ address: address.url }, 'API listen on %s', address.url);
+      logger.info({ address: address.url, tls: address.kind === 'tcp' && config.tls ? (config.tls.verify ? 'verify' : 'server-only') : undefined }, 'API listen on %s', address.url);
     }
 
     logger.info({ dataRoot: config.dataRoot, execRoot: config.execRoot, runtime: runtimes.defaultRuntime, cgroup: host.cgroupMode }, 'berthd ready');

@@ -81,6 +81,8 @@ export interface RuntimeSpecInput {
   hostNetwork?: boolean;
   /** --pid, --ipc, --uts host or container:X; /dev/shm none (--ipc none) or bound from a path. */
   shared?: { pid?: NamespaceJoin; ipc?: NamespaceJoin; uts?: NamespaceJoin; shm?: 'none' | string };
+  /** --cgroupns private: a cgroup namespace of the container's own. */
+  cgroupNamespace?: boolean;
   /** --sysctl: namespaced kernel parameters, set by the runtime inside the container. */
   sysctls?: Record<string, string>;
   privileged: boolean;
@@ -169,6 +171,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
         ...namespace('ipc', input.shared?.ipc),
         ...namespace('uts', input.shared?.uts),
         { type: 'mount' },
+        ...(input.cgroupNamespace ? [{ type: 'cgroup' }] : []),
         ...(input.hostNetwork ? [] : [input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }]),
       ],
       cgroupsPath: input.cgroupsPath,

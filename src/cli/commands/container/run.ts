@@ -79,6 +79,25 @@ function parseEnvFile(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => (l.includes('=') ? l : `${l}=${process.env[l] ?? ''}`));
 }
 
+/** As the docker CLI: a seccomp profile file is read here, on the client, and sent as compact JSON. */
+function securityOptsOf(options: string[]): string[] {
+  return options.map((option) => {
+    const match = /^seccomp[=:](.*)$/s.exec(option);
+    if (!match || match[1] === 'unconfined' || match[1] === 'builtin') return option;
+    let text: string;
+    try {
+      text = readFileSync(match[1]!, 'utf8');
+    } catch (err) {
+      throw new CliError(`opening seccomp profile (${match[1]}) failed: ${(err as Error).message}`, 125);
+    }
+    try {
+      return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+    } catch (err) {
+      throw new CliError(`compacting json for seccomp profile (${match[1]}) failed: ${(err as Error).message}`, 125);
+    }
+  });
+}
+
 function createBody(flags: CreateFlags, image: string, command: string[], detach: boolean): Record<string, unknown> {
   const env = [...flags['env-file'].flatMap(parseEnvFile), ...flags.env.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))];
   const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -122,7 +141,7 @@ function createBody(flags: CreateFlags, image: string, command: string[], detach
       CapAdd: flags['cap-add'],
       CapDrop: flags['cap-drop'],
       ReadonlyRootfs: flags['read-only'],
-      SecurityOpt: flags['security-opt'],
+      SecurityOpt: securityOptsOf(flags['security-opt']),
       GroupAdd: flags['group-add'],
       Runtime: flags.runtime,
       NetworkMode: flags.network,
