@@ -141,6 +141,25 @@ describe('layer apply', { skip: isRoot ? false : 'needs root (device nodes, owne
     test('a hard link through a symlink the archive made', () =>
       refuse('hardlink-symlink', buildTar([{ name: 'evil', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 'evil/passwd' }]), /symlink the archive created/));
 
+    // Issue 17 item 3: the opaque marker used to be applied after extraction, by host path, through
+    // whatever the archive had turned its parent into by then.
+    for (const [name, dirs] of [['opaque-then-symlink', true], ['opaque-only-then-symlink', false]] as const) {
+      test(`an opaque marker below a directory a later entry turns into a symlink marks nothing outside (${name})`, async () => {
+        const victim = join(scratch, `victim-${name}`);
+        mkdirSync(victim);
+        const target = freshTarget(name);
+        const layer = buildTar([
+          ...(dirs ? [{ name: 'a/', type: 'dir' as const }, { name: 'a/b/', type: 'dir' as const }] : []),
+          { name: 'a/b/.wh..wh..opq', data: '' },
+          { name: 'a', type: 'symlink', linkname: victim },
+        ]);
+        await applyLayer(Readable.from([layer]), target, { runner }).catch(() => undefined);
+        assert.deepEqual(readdirSync(victim), [], 'no directory created in the symlink\'s target');
+        assert.equal(getXattr(victim, 'trusted.overlay.opaque'), undefined, 'no opaque mark on the symlink\'s target');
+        assert.deepEqual(readdirSync(outside()), []);
+      });
+    }
+
     test('a directory replacing a symlink is a real directory, so files beneath it stay inside', async () => {
       const target = freshTarget('dir-over-link');
       await applyLayer(Readable.from([buildTar([{ name: 'd', type: 'symlink', linkname: outside() }, { name: 'd/', type: 'dir' }, { name: 'd/file', data: 'inside' }])]), target, { runner });
