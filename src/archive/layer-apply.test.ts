@@ -177,6 +177,26 @@ describe('layer apply', { skip: isRoot ? false : 'needs root (device nodes, owne
     });
   });
 
+  describe('decompression bombs stop at the unpack limit', () => {
+    // 4 MiB of zeros compresses to a few kilobytes: a small bomb against a 1 MiB limit.
+    const zeros = buildTar([{ name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024) }]);
+    for (const [kind, compress] of [['gzip', (b: Buffer) => gzipSync(b)], ['zstd', (b: Buffer) => execFileSync('zstd', ['-c', '-q', '-19'], { input: b })]] as const) {
+      test(`a ${kind} layer that unpacks past the limit is refused with a clear error`, async () => {
+        const bomb = compress(zeros);
+        assert.ok(bomb.length < 64 * 1024, `the ${kind} bomb is small (${bomb.length} bytes)`);
+        const target = freshTarget(`bomb-${kind}`);
+        await assert.rejects(applyLayer(Readable.from([bomb]), target, { runner, maxUnpackedBytes: 1024 * 1024 }), new RegExp(`invalid layer: ${kind} data unpacks to more than 1048576 bytes`));
+        const written = existsSync(join(target, 'zeros')) ? statSync(join(target, 'zeros')).size : 0;
+        assert.ok(written <= 1024 * 1024, `at most the limit reached the disk (${written} bytes)`);
+      });
+    }
+    test('a layer under the limit applies', async () => {
+      const target = freshTarget('under-limit');
+      await applyLayer(Readable.from([gzipSync(zeros)]), target, { runner, maxUnpackedBytes: 8 * 1024 * 1024 });
+      assert.equal(statSync(join(target, 'zeros')).size, 4 * 1024 * 1024);
+    });
+  });
+
   describe('bad input gets a clear error', () => {
     test('garbage instead of tar', () =>
       assert.rejects(applyLayer(Readable.from([Buffer.from('this is not a tar archive at all, just some text that is long enough'.repeat(20))]), freshTarget('garbage'), { runner }), /invalid layer: .*not a tar archive/));

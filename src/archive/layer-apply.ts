@@ -33,6 +33,8 @@ export interface LayerApplyOptions {
   /** Unused since opaque marks travel in the tar stream; kept so callers need not change. */
   runner?: CommandRunner;
   tarPath?: string;
+  /** Bytes a gzip or zstd layer may unpack to (default DEFAULT_MAX_UNPACKED_BYTES). */
+  maxUnpackedBytes?: number;
 }
 
 /** Up to this much may wait in Node for the pipe, so berth keeps decompressing while tar writes. */
@@ -87,7 +89,7 @@ class BatchedWriter {
 
 /** Applies the layer in `source` to `target` (an existing, empty directory). */
 export async function applyLayer(source: Readable, target: string, options: LayerApplyOptions): Promise<LayerApplyResult> {
-  const { compression, stream } = await openDecompressed(source);
+  const { compression, stream } = await openDecompressed(source, options.maxUnpackedBytes === undefined ? {} : { maxUnpackedBytes: options.maxUnpackedBytes });
   const hash = sha256Hasher();
   const hashed = (async function* () {
     for await (const chunk of stream) {
