@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { buildTar, type EntrySpec } from '../../src/archive/tar-writer.js';
 
@@ -22,7 +23,8 @@ describe('hostile archives never write outside their target', () => {
   let victim: string;
   let count = 0;
   before(async () => {
-    daemon = await startBerthd();
+    // A small unpack limit, so a decompression bomb of a few kilobytes shows it on every path.
+    daemon = await startBerthd({ extraArgs: ['--max-unpack-size', '1m'] });
   });
   after(async () => {
     await daemon?.cleanup();
@@ -110,6 +112,38 @@ describe('hostile archives never write outside their target', () => {
     const refused = await build(buildTar([{ name: 'Dockerfile', data: 'FROM scratch\nADD inner.tar /\n' }, { name: 'inner.tar', data: writeThrough }]), 'hostile:add2');
     assert.match(refused, /symlink the archive created/);
     assertVictimUntouched();
+  });
+
+  describe('decompression bombs stop at --max-unpack-size', () => {
+    const zeros = buildTar([{ name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024) }]);
+    const limitError = /gzip data unpacks to more than 1048576 bytes/;
+
+    test('import', async () => {
+      const res = await daemon.request('POST', '/images/create?fromSrc=-&repo=bomb&tag=import', { body: gzipSync(zeros), headers: { 'Content-Type': 'application/x-tar' } });
+      assert.match(`${res.status} ${res.body}`, limitError);
+    });
+
+    test('load, of a compressed archive and of a compressed layer inside a plain one', async () => {
+      const outer = await daemon.request('POST', '/images/load?quiet=1', { body: gzipSync(zeros), headers: { 'Content-Type': 'application/x-tar' } });
+      assert.match(`${outer.status} ${outer.body}`, limitError);
+      const layer = gzipSync(zeros);
+      const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(zeros)}`] } });
+      const archive = buildTar([
+        { name: `${sha(config)}.json`, data: config },
+        { name: 'l/layer.tar.gz', data: layer },
+        { name: 'manifest.json', data: JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: ['bomb:load'], Layers: ['l/layer.tar.gz'] }]) },
+      ]);
+      const inner = await daemon.request('POST', '/images/load?quiet=1', { body: archive, headers: { 'Content-Type': 'application/x-tar' } });
+      assert.match(`${inner.status} ${inner.body}`, limitError);
+    });
+
+    test('build context and ADD of a local archive', async () => {
+      const context = buildTar([{ name: 'Dockerfile', data: 'FROM scratch\nCOPY Dockerfile /\n' }, { name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024) }]);
+      assert.match(await build(gzipSync(context), 'bomb:context'), limitError);
+      const add = buildTar([{ name: 'Dockerfile', data: 'FROM scratch\nADD bomb.tar.gz /\n' }, { name: 'bomb.tar.gz', data: gzipSync(zeros) }]);
+      assert.match(await build(add, 'bomb:add'), limitError);
+      assert.equal((await daemon.request('GET', '/images/bomb:add/json')).status, 404, 'no image');
+    });
   });
 
   describe('ADD <url>', () => {
