@@ -160,6 +160,17 @@ describe('layer apply', { skip: isRoot ? false : 'needs root (device nodes, owne
       });
     }
 
+    test('a whiteout with no name is refused', () => refuse('empty-whiteout', buildTar([{ name: 'x/', type: 'dir' }, { name: 'x/.wh.', data: '' }]), /names no file/));
+
+    test('overlay\'s own xattrs are never taken from an archive entry', async () => {
+      const target = freshTarget('overlay-xattrs');
+      const xattrs = new Map([['trusted.overlay.opaque', Buffer.from('y')], ['trusted.overlay.redirect', Buffer.from('/etc')], ['user.kept', Buffer.from('1')]]);
+      await applyLayer(Readable.from([buildTar([{ name: 'd/', type: 'dir', xattrs }])]), target, { runner });
+      assert.equal(getXattr(join(target, 'd'), 'trusted.overlay.opaque'), undefined);
+      assert.equal(getXattr(join(target, 'd'), 'trusted.overlay.redirect'), undefined);
+      assert.deepEqual(getXattr(join(target, 'd'), 'user.kept'), Buffer.from('1'));
+    });
+
     test('a directory replacing a symlink is a real directory, so files beneath it stay inside', async () => {
       const target = freshTarget('dir-over-link');
       await applyLayer(Readable.from([buildTar([{ name: 'd', type: 'symlink', linkname: outside() }, { name: 'd/', type: 'dir' }, { name: 'd/file', data: 'inside' }])]), target, { runner });
