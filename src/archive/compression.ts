@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type TransformCallback } from 'node:stream';
 import { InvalidArgumentError } from '../lib/errors.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -15,8 +15,32 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** Reads the first bytes of `source`, then returns the whole stream decompressed. */
-export async function openDecompressed(source: Readable, zstdPath = 'zstd'): Promise<{ compression: Compression; stream: Readable }> {
+/**
+ * What a compressed stream from outside may unpack to unless the caller says otherwise: far above
+ * any real layer or build context, low enough that a few kilobytes of zstd cannot fill the disk.
+ */
+export const DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 ** 3;
+
+export interface DecompressOptions {
+  /** Bytes a gzip or zstd stream may unpack to; more is an error (a decompression bomb). */
+  maxUnpackedBytes?: number;
+  zstdPath?: string;
+}
+
+/** A compressed stream that unpacks to more than its limit. */
+export class UnpackLimitError extends InvalidArgumentError {
+  constructor(compression: Compression, limit: number) {
+    super(`${compression} data unpacks to more than ${limit} bytes, the limit for what berthd unpacks from one stream`, { code: 'BERTH_UNPACK_LIMIT' });
+  }
+}
+
+/**
+ * Reads the first bytes of `source`, then returns the whole stream decompressed; the decompressed
+ * stream fails with UnpackLimitError once it passes `maxUnpackedBytes`.
+ */
+export async function openDecompressed(source: Readable, options: DecompressOptions = {}): Promise<{ compression: Compression; stream: Readable }> {
+  const limit = options.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES;
+  const zstdPath = options.zstdPath ?? 'zstd';
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
   let headLength = 0;
@@ -45,14 +69,14 @@ export async function openDecompressed(source: Readable, zstdPath = 'zstd'): Pro
   if (compression === 'gzip') {
     // Large output chunks: with the default 16 KiB, per-chunk overhead costs several times the inflate itself.
     const gunzip = createGunzip({ chunkSize: 512 * 1024 });
-    const out = new PassThrough();
+    const out = new LimitedPassThrough(limit, () => new UnpackLimitError(compression, limit), () => { replay.destroy(); gunzip.destroy(); });
     replay.on('error', (err) => out.destroy(err));
     gunzip.on('error', (err) => out.destroy(new InvalidArgumentError(`corrupt or truncated gzip data: ${err.message}`, { cause: err })));
     replay.pipe(gunzip).pipe(out);
     return { compression, stream: out };
   }
   const child = spawn(zstdPath, ['-dc', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = new PassThrough();
+  const out = new LimitedPassThrough(limit, () => new UnpackLimitError(compression, limit), () => { replay.destroy(); child.kill('SIGKILL'); });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   child.stdin.on('error', () => undefined);
@@ -61,8 +85,28 @@ export async function openDecompressed(source: Readable, zstdPath = 'zstd'): Pro
   child.stdout.pipe(out, { end: false });
   child.on('error', (err) => out.destroy(new InvalidArgumentError(`cannot run zstd to decompress a layer: ${err.message}`)));
   child.on('close', (code) => {
+    if (out.destroyed) return;
     if (code === 0) out.end();
     else out.destroy(new InvalidArgumentError(`corrupt or truncated zstd data: ${stderr.trim() || `zstd exited with ${code}`}`));
   });
   return { compression, stream: out };
+}
+
+/** Passes bytes through until `limit`; one byte more destroys it with `error()` and calls `stop`. */
+class LimitedPassThrough extends PassThrough {
+  private passed = 0;
+
+  constructor(private readonly limit: number, private readonly error: () => Error, private readonly stop: () => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    this.passed += chunk.length;
+    if (this.passed > this.limit) {
+      this.stop();
+      callback(this.error());
+      return;
+    }
+    super._transform(chunk, encoding, callback);
+  }
 }

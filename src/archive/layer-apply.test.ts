@@ -141,6 +141,36 @@ describe('layer apply', { skip: isRoot ? false : 'needs root (device nodes, owne
     test('a hard link through a symlink the archive made', () =>
       refuse('hardlink-symlink', buildTar([{ name: 'evil', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 'evil/passwd' }]), /symlink the archive created/));
 
+    // Issue 17 item 3: the opaque marker used to be applied after extraction, by host path, through
+    // whatever the archive had turned its parent into by then.
+    for (const [name, dirs] of [['opaque-then-symlink', true], ['opaque-only-then-symlink', false]] as const) {
+      test(`an opaque marker below a directory a later entry turns into a symlink marks nothing outside (${name})`, async () => {
+        const victim = join(scratch, `victim-${name}`);
+        mkdirSync(victim);
+        const target = freshTarget(name);
+        const layer = buildTar([
+          ...(dirs ? [{ name: 'a/', type: 'dir' as const }, { name: 'a/b/', type: 'dir' as const }] : []),
+          { name: 'a/b/.wh..wh..opq', data: '' },
+          { name: 'a', type: 'symlink', linkname: victim },
+        ]);
+        await applyLayer(Readable.from([layer]), target, { runner }).catch(() => undefined);
+        assert.deepEqual(readdirSync(victim), [], 'no directory created in the symlink\'s target');
+        assert.equal(getXattr(victim, 'trusted.overlay.opaque'), undefined, 'no opaque mark on the symlink\'s target');
+        assert.deepEqual(readdirSync(outside()), []);
+      });
+    }
+
+    test('a whiteout with no name is refused', () => refuse('empty-whiteout', buildTar([{ name: 'x/', type: 'dir' }, { name: 'x/.wh.', data: '' }]), /names no file/));
+
+    test('overlay\'s own xattrs are never taken from an archive entry', async () => {
+      const target = freshTarget('overlay-xattrs');
+      const xattrs = new Map([['trusted.overlay.opaque', Buffer.from('y')], ['trusted.overlay.redirect', Buffer.from('/etc')], ['user.kept', Buffer.from('1')]]);
+      await applyLayer(Readable.from([buildTar([{ name: 'd/', type: 'dir', xattrs }])]), target, { runner });
+      assert.equal(getXattr(join(target, 'd'), 'trusted.overlay.opaque'), undefined);
+      assert.equal(getXattr(join(target, 'd'), 'trusted.overlay.redirect'), undefined);
+      assert.deepEqual(getXattr(join(target, 'd'), 'user.kept'), Buffer.from('1'));
+    });
+
     test('a directory replacing a symlink is a real directory, so files beneath it stay inside', async () => {
       const target = freshTarget('dir-over-link');
       await applyLayer(Readable.from([buildTar([{ name: 'd', type: 'symlink', linkname: outside() }, { name: 'd/', type: 'dir' }, { name: 'd/file', data: 'inside' }])]), target, { runner });
@@ -155,6 +185,26 @@ describe('layer apply', { skip: isRoot ? false : 'needs root (device nodes, owne
       assert.equal(readFileSync(join(target, 'f'), 'utf8'), 'inside');
       assert.ok(lstatSync(join(target, 'f')).isFile());
       assert.deepEqual(readdirSync(outside()), []);
+    });
+  });
+
+  describe('decompression bombs stop at the unpack limit', () => {
+    // 4 MiB of zeros compresses to a few kilobytes: a small bomb against a 1 MiB limit.
+    const zeros = buildTar([{ name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024) }]);
+    for (const [kind, compress] of [['gzip', (b: Buffer) => gzipSync(b)], ['zstd', (b: Buffer) => execFileSync('zstd', ['-c', '-q', '-19'], { input: b })]] as const) {
+      test(`a ${kind} layer that unpacks past the limit is refused with a clear error`, async () => {
+        const bomb = compress(zeros);
+        assert.ok(bomb.length < 64 * 1024, `the ${kind} bomb is small (${bomb.length} bytes)`);
+        const target = freshTarget(`bomb-${kind}`);
+        await assert.rejects(applyLayer(Readable.from([bomb]), target, { runner, maxUnpackedBytes: 1024 * 1024 }), new RegExp(`invalid layer: ${kind} data unpacks to more than 1048576 bytes`));
+        const written = existsSync(join(target, 'zeros')) ? statSync(join(target, 'zeros')).size : 0;
+        assert.ok(written <= 1024 * 1024, `at most the limit reached the disk (${written} bytes)`);
+      });
+    }
+    test('a layer under the limit applies', async () => {
+      const target = freshTarget('under-limit');
+      await applyLayer(Readable.from([gzipSync(zeros)]), target, { runner, maxUnpackedBytes: 8 * 1024 * 1024 });
+      assert.equal(statSync(join(target, 'zeros')).size, 4 * 1024 * 1024);
     });
   });
 

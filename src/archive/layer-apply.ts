@@ -5,8 +5,7 @@
  * setuid bits, devices, fifos, hard links and xattrs.
  */
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { posix, join } from 'node:path';
+import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, InternalError } from '../lib/errors.js';
 import type { CommandRunner } from '../lib/command-runner.js';
@@ -19,6 +18,7 @@ import { END_OF_ARCHIVE, TarFormatError, encodeHeader, paddingFor, type TarHeade
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 
 export interface LayerApplyResult {
   /** sha256 of the uncompressed tar: the layer's DiffID. */
@@ -30,12 +30,24 @@ export interface LayerApplyResult {
 }
 
 export interface LayerApplyOptions {
-  runner: CommandRunner;
+  /** Unused since opaque marks travel in the tar stream; kept so callers need not change. */
+  runner?: CommandRunner;
   tarPath?: string;
+  /** Bytes a gzip or zstd layer may unpack to (default DEFAULT_MAX_UNPACKED_BYTES). */
+  maxUnpackedBytes?: number;
 }
 
 /** Up to this much may wait in Node for the pipe, so berth keeps decompressing while tar writes. */
 const MAX_QUEUED = 8 * 1024 * 1024;
+
+/**
+ * overlayfs's own attributes say what the lower layers look like (opaque, redirect, metacopy):
+ * only berth sets them, from the OCI markers, never an archive directly.
+ */
+function withoutOverlayXattrs(xattrs: Map<string, Buffer>): Map<string, Buffer> {
+  if (![...xattrs.keys()].some((k) => k.startsWith(OVERLAY_XATTR_PREFIX))) return xattrs;
+  return new Map([...xattrs].filter(([key]) => !key.startsWith(OVERLAY_XATTR_PREFIX)));
+}
 
 function write(stream: Writable, data: Buffer): Promise<void> {
   if (stream.write(data) || stream.writableLength < MAX_QUEUED) return Promise.resolve();
@@ -77,7 +89,7 @@ class BatchedWriter {
 
 /** Applies the layer in `source` to `target` (an existing, empty directory). */
 export async function applyLayer(source: Readable, target: string, options: LayerApplyOptions): Promise<LayerApplyResult> {
-  const { compression, stream } = await openDecompressed(source);
+  const { compression, stream } = await openDecompressed(source, options.maxUnpackedBytes === undefined ? {} : { maxUnpackedBytes: options.maxUnpackedBytes });
   const hash = sha256Hasher();
   const hashed = (async function* () {
     for await (const chunk of stream) {
@@ -101,7 +113,8 @@ export async function applyLayer(source: Readable, target: string, options: Laye
 
   const out = new BatchedWriter(tar.stdin);
   const guard = new SymlinkGuard();
-  const opaqueDirs: string[] = [];
+  /** The last directory entry at each path, so an opaque marker can repeat it with the mark. */
+  const directories = new Map<string, TarHeader>();
   let size = 0;
   let entries = 0;
   try {
@@ -109,18 +122,31 @@ export async function applyLayer(source: Readable, target: string, options: Laye
       const header = entry.header;
       const path = cleanEntryPath(header.name);
       if (path === '') {
-        await out.push(encodeHeader({ ...header, name: './', xattrs: header.xattrs }));
+        const root = { ...header, name: './', xattrs: withoutOverlayXattrs(header.xattrs) };
+        directories.set('', root);
+        await out.push(encodeHeader(root));
         continue;
       }
       guard.check(path, header.name);
       const base = posix.basename(path);
       const parent = posix.dirname(path);
       if (base === OPAQUE_WHITEOUT) {
-        opaqueDirs.push(parent === '.' ? '' : parent);
+        // Marked here, in stream order, by a directory entry that tar applies like any other: a
+        // later entry that turns a parent into a symlink cannot redirect the mark to the host.
+        const dir = parent === '.' ? '' : parent;
+        const own = directories.get(dir);
+        const xattrs = new Map(own?.xattrs ?? []).set(OPAQUE_XATTR, Buffer.from('y'));
+        const marked: TarHeader = own
+          ? { ...own, xattrs }
+          : { name: dir, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: header.mtime, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, xattrs };
+        await out.push(encodeHeader({ ...marked, name: dir === '' ? './' : `${dir}/` }));
+        guard.record(dir, false);
+        directories.set(dir, marked);
         continue;
       }
       if (base.startsWith(WHITEOUT_PREFIX)) {
         if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) continue; // aufs metadata, not a path
+        if (base === WHITEOUT_PREFIX) throw new HostileArchiveError(`refusing whiteout "${header.name}": it names no file`);
         const hidden = posix.join(parent, base.slice(WHITEOUT_PREFIX.length));
         if (hidden === '.' || hidden === '..' || hidden.startsWith('../')) throw new HostileArchiveError(`refusing whiteout "${header.name}"`);
         guard.record(hidden, false);
@@ -129,7 +155,7 @@ export async function applyLayer(source: Readable, target: string, options: Laye
         entries++;
         continue;
       }
-      const canonical: TarHeader = { ...header, name: path };
+      const canonical: TarHeader = { ...header, name: path, xattrs: withoutOverlayXattrs(header.xattrs) };
       if (header.type === 'link') {
         const linkTarget = cleanEntryPath(header.linkname);
         if (linkTarget === '') throw new HostileArchiveError(`refusing hard link "${header.name}" to the target root`);
@@ -137,6 +163,8 @@ export async function applyLayer(source: Readable, target: string, options: Laye
         canonical.linkname = linkTarget;
       }
       guard.record(path, header.type === 'symlink');
+      if (header.type === 'dir') directories.set(path, canonical);
+      else directories.delete(path);
       await out.push(encodeHeader(canonical));
       if (header.type === 'file') {
         // Chunks are views of the decompressed stream's buffers, which nothing writes to again.
@@ -162,10 +190,5 @@ export async function applyLayer(source: Readable, target: string, options: Laye
     throw err;
   }
 
-  if (opaqueDirs.length > 0) {
-    for (const dir of opaqueDirs) await mkdir(join(target, dir), { recursive: true, mode: 0o755 });
-    const result = await options.runner.run('setfattr', ['-n', OPAQUE_XATTR, '-v', 'y', '--', ...opaqueDirs.map((d) => join(target, d))]);
-    if (result.exitCode !== 0) throw new InternalError(`cannot mark opaque directories: ${result.stderr.trim()}`);
-  }
   return { diffId: `sha256:${hash.digest('hex')}`, compression, size, entries };
 }

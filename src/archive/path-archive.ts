@@ -117,6 +117,8 @@ export interface ExtractOptions {
   mode?: number;
   /** Renames an entry's cleaned path (the CLI copies `a` to `b` by renaming the first component). */
   rename?: (path: string) => string;
+  /** Skips block and character devices (where no device may be made, as in a build context). */
+  skipDevices?: boolean;
 }
 
 export class ExtractionPointError extends InvalidArgumentError {
@@ -138,7 +140,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
   if (!base.stats) throw new MissingParentError(directory);
   if (!base.stats.isDirectory()) throw new ExtractionPointError();
   const guard = new SymlinkGuard();
-  const directories: { host: string; mtime: number }[] = [];
+  const directories: { containerPath: string; mtime: number }[] = [];
   let entries = 0;
   let bytes = 0;
   try {
@@ -147,6 +149,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
       let path = cleanEntryPath(header.name);
       if (options.rename) path = options.rename(path);
       if (path === '' || path === '.') continue; // the extraction point itself stays as it is
+      if (options.skipDevices && (header.type === 'char' || header.type === 'block')) continue;
       guard.check(path, header.name);
       const parent = await ensureDirectory(fs, posix.join(base.containerPath, posix.dirname(path)));
       const containerPath = posix.join(parent, posix.basename(path));
@@ -161,7 +164,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
         if (!existing || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
         await lchown(target, owner.uid, owner.gid);
         await chmod(target, options.mode ?? header.mode & 0o7777);
-        directories.push({ host: target, mtime: header.mtime });
+        directories.push({ containerPath, mtime: header.mtime });
         guard.record(path, false);
         entries++;
         continue;
@@ -212,8 +215,14 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
     if (err instanceof HostileArchiveError) throw err;
     throw err;
   }
-  // Directory times last: writing into a directory changes its mtime.
-  for (const dir of directories.reverse()) await utimes(dir.host, dir.mtime, dir.mtime).catch(() => undefined);
+  // Directory times last: writing into a directory changes its mtime. A later entry may have
+  // turned the directory or a parent into a symlink, so each is resolved again inside the root,
+  // and one that is no longer the same directory keeps its time.
+  for (const dir of directories.reverse()) {
+    const now = await fs.resolve(dir.containerPath, { followLast: false }).catch(() => undefined);
+    if (now?.containerPath !== dir.containerPath || !now.stats?.isDirectory()) continue;
+    await utimes(now.hostPath, dir.mtime, dir.mtime).catch(() => undefined);
+  }
   return { entries, bytes };
 }
 
@@ -233,7 +242,8 @@ async function ensureDirectory(fs: RootedFilesystem, path: string): Promise<stri
     } catch (err) {
       if (err instanceof NotADirectoryComponentError) throw new ConflictError(`cannot extract into "${err.containerPath}": not a directory`);
       if (!(err instanceof MissingParentError)) throw err;
-      await ensureDirectory(fs, posix.dirname(err.containerPath));
+      // The error names the first missing component (its own parent exists): make that one.
+      await ensureDirectory(fs, err.containerPath);
     }
   }
 }

@@ -9,10 +9,10 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../content/digest.js';
 import { Mutex } from '../lib/keyed-mutex.js';
 import { InvalidArgumentError } from '../lib/errors.js';
-import { openDecompressed } from '../archive/compression.js';
-import { extractArchive } from '../archive/path-archive.js';
 import { RootedFilesystem } from '../archive/rooted-path.js';
 import { BuildCache } from './build-cache.js';
+import { DEFAULT_BUILD_LIMITS, type BuildLimits } from './build-limits.js';
+import { unpackBuildContext } from './build-context.js';
 import { parseDockerfile } from './dockerfile-parser.js';
 import { ImageBuilder, type BuildOptions, type BuildOutput, type BuilderEngine } from './image-builder.js';
 
@@ -47,8 +47,11 @@ export class BuildService {
   private readonly builds = new Mutex();
   private readonly builder: ImageBuilder;
 
-  constructor(private readonly deps: { engine: BuilderEngine; images: BuildImages; cache: BuildCache; tempRoot: string }) {
-    this.builder = new ImageBuilder(deps.engine, deps.cache, deps.tempRoot);
+  private readonly limits: BuildLimits;
+
+  constructor(private readonly deps: { engine: BuilderEngine; images: BuildImages; cache: BuildCache; tempRoot: string; limits?: BuildLimits }) {
+    this.limits = deps.limits ?? DEFAULT_BUILD_LIMITS;
+    this.builder = new ImageBuilder(deps.engine, deps.cache, deps.tempRoot, this.limits);
   }
 
   static async open(stateFile: string, now: () => string): Promise<BuildCache> {
@@ -69,8 +72,7 @@ export class BuildService {
     try {
       const contextDir = join(dir, 'context');
       await mkdir(contextDir);
-      const { stream } = await openDecompressed(context);
-      await extractArchive(stream as AsyncIterable<Buffer>, new RootedFilesystem(contextDir), '/', { noOverwriteDirNonDir: false });
+      await unpackBuildContext(context, contextDir, this.limits.maxUnpackedBytes);
       const dockerfilePath = posix.join('/', options.dockerfile || 'Dockerfile');
       const resolved = await new RootedFilesystem(contextDir).resolve(dockerfilePath, { followLast: true }).catch(() => undefined);
       if (!resolved?.stats?.isFile()) throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${options.dockerfile || 'Dockerfile'}`);

@@ -4,23 +4,26 @@
  * inside the image (or an empty directory for FROM scratch) with --chown/--chmod, and committed.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Digest } from '../content/digest.js';
 import { RootedFilesystem } from '../archive/rooted-path.js';
 import { extractArchive, packPath } from '../archive/path-archive.js';
-import { openDecompressed } from '../archive/compression.js';
 import { DockerfileError } from './dockerfile-error.js';
 import { flagValues, type Instruction } from './dockerfile-parser.js';
 import { expandVariables, expandWord, expandWords, type Lookup } from './word-expansion.js';
 import { checksumSource, CopyFailedError, resolveSources } from './copy-sources.js';
 import { cacheKey } from './build-cache.js';
+import { extractLocalArchive, isLocalArchive } from './local-archive.js';
+import { downloadToFile } from './url-download.js';
+import type { BuildLimits } from './build-limits.js';
 import type { BuildOptions, BuildOutput, BuilderEngine, StageState } from './image-builder.js';
 
 export interface CopyContext {
   engine: BuilderEngine;
   tempRoot: string;
+  limits: BuildLimits;
   lookup: Lookup;
   /** True when the step's image came from the cache (the stage has moved on to it). */
   reuseCached(key: string, createdBy: string): Promise<boolean>;
@@ -73,11 +76,10 @@ export async function copyStep(ctx: CopyContext, stage: StageState, instruction:
       } else if (/^https?:\/\//.test(word)) {
         if (keyword !== 'ADD') throw new DockerfileError('source can\'t be a URL for COPY');
         const name = posix.basename(new URL(word).pathname) || 'download';
-        const response = await fetch(word);
-        if (!response.ok) throw new CopyFailedError(`failed to GET ${word} with status ${response.status} ${response.statusText}`);
-        const file = join(scratch, name);
-        await writeFile(file, Buffer.from(await response.arrayBuffer()), { mode: 0o600 });
-        patterns.push({ fs: scratchFs, pattern: `/${name}`, archive: false });
+        // Each download in its own directory: two URLs may end in the same name.
+        const downloadDir = await mkdtemp(join(scratch, 'url-'));
+        await downloadToFile(word, join(downloadDir, name), ctx.limits.url);
+        patterns.push({ fs: new RootedFilesystem(downloadDir), pattern: `/${name}`, archive: false });
       } else {
         patterns.push({ fs: sourceFs, pattern: word, archive: keyword === 'ADD' && !from });
       }
@@ -114,9 +116,8 @@ export async function copyStep(ctx: CopyContext, stage: StageState, instruction:
     const destResolved = await target.resolve(dest, { followLast: true }).catch(() => undefined);
     const destIsDir = destDirSyntax || resolved.length > 1 || destResolved?.stats?.isDirectory() === true;
     for (const source of resolved) {
-      if (source.archive && !source.isDirectory && (await isArchive(source.fs.hostPathOf(source.path)))) {
-        const { stream } = await openDecompressed(Readable.from(readChunks(source.fs.hostPathOf(source.path))));
-        await extractArchive(stream as AsyncIterable<Buffer>, target, '/', { noOverwriteDirNonDir: false, rename: (p) => posix.join(dest.slice(1), p), ...(owner ? { owner } : {}) });
+      if (source.archive && !source.isDirectory && (await isLocalArchive(source.fs.hostPathOf(source.path)))) {
+        await extractLocalArchive(source.fs.hostPathOf(source.path), target, dest, { owner, maxUnpackedBytes: ctx.limits.maxUnpackedBytes });
         continue;
       }
       const entryPath = source.isDirectory ? dest : destIsDir ? posix.join(dest, posix.basename(source.path)) : dest;
@@ -139,28 +140,5 @@ async function ownerOf(engine: BuilderEngine, chown: string, target: RootedFiles
     return await engine.resolveUser(target.root, chown);
   } catch (err) {
     throw new DockerfileError(`unable to convert uid/gid chown string to host mapping: ${(err as Error).message}`);
-  }
-}
-
-async function* readChunks(path: string): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    for await (const chunk of handle.createReadStream()) yield chunk as Buffer;
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** gzip, bzip2, xz, zstd or a plain tar (ustar magic at 257): what ADD unpacks. */
-async function isArchive(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, 512, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-    if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return true;
-    return bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
-  } finally {
-    await handle.close();
   }
 }

@@ -17,6 +17,7 @@ import { flagValues, parseDockerfile, type Instruction, type ParsedDockerfile } 
 import { expandWord, expandWords, keyValuePairs, type Lookup } from './word-expansion.js';
 import { healthcheckOf } from './healthcheck-instruction.js';
 import { copyStep } from './copy-step.js';
+import { DEFAULT_BUILD_LIMITS, type BuildLimits } from './build-limits.js';
 import { BuildCache, cacheKey } from './build-cache.js';
 
 export interface BuildOptions {
@@ -103,7 +104,7 @@ function envMap(config: ContainerConfig): Map<string, string> {
 export class ImageBuilder {
   private cacheSources: Digest[] = [];
 
-  constructor(private readonly engine: BuilderEngine, private readonly cache: BuildCache, private readonly tempRoot: string) {}
+  constructor(private readonly engine: BuilderEngine, private readonly cache: BuildCache, private readonly tempRoot: string, private readonly limits: BuildLimits = DEFAULT_BUILD_LIMITS) {}
 
   async build(options: BuildOptions, out: BuildOutput, dockerfile: ParsedDockerfile): Promise<Digest> {
     const { escape, instructions } = dockerfile;
@@ -438,6 +439,7 @@ export class ImageBuilder {
     await copyStep({
       engine: this.engine,
       tempRoot: this.tempRoot,
+      limits: this.limits,
       lookup: this.lookup(stage),
       reuseCached: (key, createdBy) => this.reuseCached(stage, key, createdBy, options, out),
       recordCache: (key, parent, image, createdBy) => this.cache.record(key, parent, image, createdBy),

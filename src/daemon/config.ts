@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseFlags, type FlagSpecs } from '../lib/flag-parser.js';
 import { InvalidArgumentError, errnoCode } from '../lib/errors.js';
+import { parseByteSize } from '../lib/human-units.js';
 import { checkTcpExposure, parseListenAddress, type ListenAddress, type TlsSettings } from '../api/index.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
 import { parseSeccompProfile, type SeccompProfileDocument } from '../oci/seccomp-profile.js';
@@ -45,6 +46,7 @@ export const DAEMON_FLAGS = {
   'insecure-registry': { type: 'strings', usage: 'Registries (host:port or CIDR) that may use plain HTTP' },
   'max-concurrent-downloads': { type: 'int', usage: 'Maximum concurrent downloads for each pull', default: 3 },
   'max-concurrent-uploads': { type: 'int', usage: 'Maximum concurrent uploads for each push', default: 5 },
+  'max-unpack-size': { type: 'string', usage: 'Most a gzip or zstd layer, load archive, build context or ADD archive may unpack to (e.g. "64g")', default: '64g' },
   version: { type: 'bool', short: 'v', usage: 'Print version information and quit' },
   help: { type: 'bool', short: 'h', usage: 'Print usage' },
 } satisfies FlagSpecs;
@@ -75,6 +77,7 @@ const FILE_KEYS: Record<string, keyof typeof DAEMON_FLAGS | 'runtimes'> = {
   'insecure-registries': 'insecure-registry',
   'max-concurrent-downloads': 'max-concurrent-downloads',
   'max-concurrent-uploads': 'max-concurrent-uploads',
+  'max-unpack-size': 'max-unpack-size',
 };
 
 export interface DaemonConfig {
@@ -105,6 +108,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** Bytes one compressed stream from outside may unpack to (a decompression bomb stops there). */
+  maxUnpackSize?: number;
 }
 
 export type DaemonCommand = { kind: 'run'; config: DaemonConfig } | { kind: 'version' } | { kind: 'help' };
@@ -163,6 +168,9 @@ export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.Proc
   for (const [name, value] of [['data-root', dataRoot], ['exec-root', execRoot]] as const) {
     if (!value.startsWith('/')) throw new InvalidArgumentError(`${name} must be an absolute path, got "${value}"`);
   }
+  const unpackText = pick('max-unpack-size', parsed.flags['max-unpack-size'], isString, 'a size such as "64g"');
+  const maxUnpackSize = parseByteSize(unpackText);
+  if (maxUnpackSize === undefined || maxUnpackSize < 1) throw new InvalidArgumentError(`invalid max-unpack-size "${unpackText}": expected a size such as "64g"`);
   const runtimes = pick('runtimes', {} as Record<string, { path: string }>, isRuntimeMap, 'an object of {"name": {"path": "..."}}');
   const defaultRuntime = pick('default-runtime', parsed.flags['default-runtime'], isString, 'a string') || undefined;
   const cgroupnsMode = pick('default-cgroupns-mode', parsed.flags['default-cgroupns-mode'], isString, 'a string');
@@ -203,6 +211,7 @@ export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.Proc
       insecureRegistries: pick('insecure-registry', parsed.flags['insecure-registry'], isStrings, 'a list of host:port or CIDR'),
       maxConcurrentDownloads: positive('max-concurrent-downloads', pick('max-concurrent-downloads', parsed.flags['max-concurrent-downloads'], isNumber, 'a number')),
       maxConcurrentUploads: positive('max-concurrent-uploads', pick('max-concurrent-uploads', parsed.flags['max-concurrent-uploads'], isNumber, 'a number')),
+      maxUnpackSize,
     },
   };
 }

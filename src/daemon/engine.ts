@@ -30,6 +30,7 @@ import { volumeJson } from '../volumes/volume-json.js';
 import { mountsJson } from '../containers/container-mounts.js';
 import { ContainerArchive } from '../containers/container-archive.js';
 import { BuildService } from '../build/build-service.js';
+import { buildLimits } from '../build/build-limits.js';
 import type { Digest } from '../content/digest.js';
 import type { ContainerConfig } from '../oci/index.js';
 import type { ContainerConfigInput, HostConfigInput } from '../containers/container-record.js';
@@ -96,7 +97,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     const build = readBuildInfo();
     const [content, snapshotter, imageStore] = await Promise.all([
       LocalContentStore.open(join(config.dataRoot, 'content')),
-      OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner),
+      OverlaySnapshotter.open(join(config.dataRoot, 'overlay'), deps.runner, { maxUnpackedBytes: config.maxUnpackSize }),
       ImageStore.open(join(config.dataRoot, 'images')),
     ]);
     if (config.seccompProfile === 'unconfined') logger.warn('seccomp-profile is "unconfined": containers run without a syscall filter unless they ask for a profile');
@@ -110,6 +111,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       clock: deps.clock,
       publish: (event) => events.publish(event),
       platform: { os: 'linux', architecture: host.goArch },
+      maxUnpackedBytes: config.maxUnpackSize,
     // Containers are built after images; until then (and if there are none) nothing uses them.
       usage: { containersUsing: (id) => containers?.containersUsing(id) ?? [], chainsInUse: () => containers?.chainsInUse() ?? [] },
     });
@@ -257,6 +259,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       cache: buildCache,
       images,
       tempRoot: join(config.dataRoot, 'builder', 'tmp'),
+      limits: buildLimits({ maxUnpackedBytes: config.maxUnpackSize }),
       engine: {
         resolveImage: async (name, pull, registryAuth = {}) => {
           if (!pull) {

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../lib/errors.js';
 import { readTar } from '../archive/tar-reader.js';
 import { cleanEntryPath } from '../archive/entry-path.js';
 import { TarFormatError } from '../archive/tar-header.js';
+import { openDecompressed, UnpackLimitError } from '../archive/compression.js';
 import type { ContentStore } from '../content/index.js';
 import type { Digest } from '../content/digest.js';
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, INDEX_TYPES, parseIndex, parseManifest, type Descriptor, type Platform } from '../oci/index.js';
@@ -26,12 +27,17 @@ export interface ArchiveImage {
 const SMALL_FILES = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
 const MAX_SMALL = 16 * 1024 * 1024;
 
-export async function readImageArchive(source: Readable, content: ContentStore, platform: Platform): Promise<ArchiveImage[]> {
+/**
+ * Reads the archive in `source`, which may be gzip or zstd compressed as `docker load` accepts;
+ * a compressed archive may unpack to at most `maxUnpackedBytes`. Nothing is written but blobs.
+ */
+export async function readImageArchive(source: Readable, content: ContentStore, platform: Platform, limits: { maxUnpackedBytes?: number } = {}): Promise<ArchiveImage[]> {
   const small = new Map<string, Buffer>();
   const files = new Map<string, Digest>();
   const aliases = new Map<string, string>();
   try {
-    for await (const entry of readTar(source)) {
+    const { stream } = await openDecompressed(source, limits);
+    for await (const entry of readTar(stream as AsyncIterable<Buffer>)) {
       const path = cleanEntryPath(entry.header.name);
       if (entry.header.type === 'symlink' || entry.header.type === 'link') {
         const target = entry.header.type === 'symlink' ? posix.normalize(posix.join(posix.dirname(path), entry.header.linkname)) : cleanEntryPath(entry.header.linkname);
@@ -57,7 +63,7 @@ export async function readImageArchive(source: Readable, content: ContentStore, 
       }
     }
   } catch (err) {
-    if (err instanceof TarFormatError) throw new InvalidArgumentError(`invalid archive: ${err.message}`);
+    if (err instanceof TarFormatError || err instanceof UnpackLimitError) throw new InvalidArgumentError(`invalid archive: ${err.message}`, { cause: err });
     throw err;
   }
 

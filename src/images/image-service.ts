@@ -40,6 +40,8 @@ export interface ImageServiceDeps {
   publish: (event: NewEvent) => void;
   platform: Platform;
   usage: ImageUsage;
+  /** Bytes a compressed `docker load` archive may unpack to (default: the archive module's). */
+  maxUnpackedBytes?: number;
 }
 
 export type DeleteItem = { Untagged: string } | { Deleted: string };
@@ -404,7 +406,7 @@ export class ImageService {
   async load(source: Readable): Promise<LoadedImage[]> {
     return this.lock.run(async () => {
       try {
-        const found = await readImageArchive(source, this.deps.content, this.deps.platform);
+        const found = await readImageArchive(source, this.deps.content, this.deps.platform, this.deps.maxUnpackedBytes === undefined ? {} : { maxUnpackedBytes: this.deps.maxUnpackedBytes });
         const loaded: LoadedImage[] = [];
         for (const image of found) loaded.push(await this.registerArchiveImage(image));
         return loaded;

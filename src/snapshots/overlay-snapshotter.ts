@@ -33,11 +33,12 @@ export class OverlaySnapshotter implements Snapshotter {
   private constructor(
     private readonly root: string,
     private readonly runner: CommandRunner,
+    private readonly limits: { maxUnpackedBytes?: number } = {},
   ) {}
 
   /** Opens the store, loading layer records and discarding half-unpacked layers. */
-  static async open(root: string, runner: CommandRunner): Promise<OverlaySnapshotter> {
-    const store = new OverlaySnapshotter(root, runner);
+  static async open(root: string, runner: CommandRunner, limits: { maxUnpackedBytes?: number | undefined } = {}): Promise<OverlaySnapshotter> {
+    const store = new OverlaySnapshotter(root, runner, limits.maxUnpackedBytes === undefined ? {} : { maxUnpackedBytes: limits.maxUnpackedBytes });
     await ensureDirectoryMode(root, 0o700); // layers and containers' upper dirs hold setuid files
     for (const dir of ['layers', 'l', 'snapshots']) await mkdir(join(root, dir), { recursive: true, mode: 0o700 });
     await rm(join(root, 'tmp'), { recursive: true, force: true });
@@ -93,7 +94,7 @@ export class OverlaySnapshotter implements Snapshotter {
           const dir = join(this.root, 'tmp', randomBytes(8).toString('hex'));
           stagingDirs.push(dir);
           await mkdir(join(dir, 'diff'), { recursive: true, mode: 0o755 });
-          const result = await applyLayer(layer.open(), join(dir, 'diff'), { runner: this.runner });
+          const result = await applyLayer(layer.open(), join(dir, 'diff'), { runner: this.runner, ...this.limits });
           if (layer.diffId && result.diffId !== layer.diffId) {
             throw new FailedPreconditionError(`layer digest mismatch: expected DiffID ${layer.diffId}, got ${result.diffId}`, { code: 'BERTH_DIGEST_MISMATCH' });
           }
