@@ -67,7 +67,10 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
     app,
     hijack,
     createHttpServer(): Server {
-      const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, app.handle);
+      // An idle keep-alive connection stays open, as dockerd's does (no IdleTimeout): clients pool
+      // connections for as long as they like, and a server-side close racing a client that reuses
+      // the connection after a pause fails that request with EPIPE / ECONNRESET mid-body.
+      const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 0 }, app.handle);
       server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => void hijack.handle(req, socket, head));
       servers.add(server);
       server.on('close', () => servers.delete(server));
