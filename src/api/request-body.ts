@@ -50,11 +50,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else if (chunks.length > 0) {
-        // Over the limit: let go of what was kept and refuse now; the rest is read and dropped.
-        chunks.length = 0;
-        reject(new InvalidArgumentError(`request body is too large: over ${limit} bytes`));
-      }
+      // Over the limit: let go of what was kept at once. The 400 waits for the end of the body, as
+      // answering first would make node:http close the connection under a client still sending.
+      else chunks.length = 0;
     });
     req.once('end', () => (size > limit ? reject(new InvalidArgumentError(`request body is too large: over ${limit} bytes`)) : resolve({ chunks, size })));
     req.once('error', reject);
