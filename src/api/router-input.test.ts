@@ -56,7 +56,7 @@ test('a field of the wrong JSON kind is a 400 that names it, as dockerd answers'
   const memory = await send('POST', '/v1.50/containers/create', JSON.stringify({ Image: 'x', HostConfig: { Memory: '1g' } }));
   assert.equal(memory.status, 400);
   assert.match(memory.message, /HostConfig\.Memory of type integer/);
-  for (const bad of [{ NetworkMode: 5 }, { Memory: 1.5 }, { Memory: 2 ** 64 }, { BlkioWeight: -1 }, { PortBindings: { '80/tcp': 'x' } }]) {
+  for (const bad of [{ NetworkMode: 5 }, { Memory: 1.5 }, { Memory: 2 ** 64 }, { CpuShares: 'x' }, { PortBindings: { '80/tcp': 'x' } }]) {
     const res = await send('POST', '/containers/create', JSON.stringify({ Image: 'x', HostConfig: bad }));
     assert.equal(res.status, 400, JSON.stringify(bad));
   }

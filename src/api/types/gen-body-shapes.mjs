@@ -40,7 +40,7 @@ function shapeOf(schema, seen, name) {
   }
   const t = s.type ?? (s.properties ? 'object' : 'any');
   const out = { t };
-  if (t === 'integer' && ((typeof s.format === 'string' && s.format.startsWith('uint')) || s.minimum === 0)) out.u = 1;
+  if (t === 'integer' && typeof s.format === 'string' && s.format.startsWith('uint')) out.u = 1;
   if (t === 'object' && s.properties) {
     out.p = {};
     for (const [field, prop] of Object.entries(s.properties)) out.p[field] = shapeOf(prop, refs, field);
