@@ -76,10 +76,12 @@ function bodyFor(key: string, route: SpecRoute, world: FuzzWorld): fc.Arbitrary<
   const hostile = hostileBody(route.body.schema, world.oversized);
   if (key === 'POST /containers/create' || key === 'POST /commit') {
     // Most creates name the real image, so the checks past the image lookup are reached.
-    const shaped = shapedValue(route.body.schema).map((value) => {
-      const body = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-      return { kind: 'create', text: JSON.stringify({ ...body, Image: world.image }) };
-    });
+    const shaped = fc.tuple(fc.boolean(), fc.boolean()).chain(([typedOnly, keepImage]) =>
+      shapedValue(route.body!.schema, 0, typedOnly).map((value) => {
+        const body = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+        return { kind: typedOnly ? 'create-typed' : 'create', text: JSON.stringify(keepImage ? body : { ...body, Image: world.image }) };
+      }),
+    );
     return fc.oneof({ weight: 3, arbitrary: shaped }, { weight: 2, arbitrary: hostile });
   }
   if (key === 'POST /auth') {

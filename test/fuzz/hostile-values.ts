@@ -65,23 +65,27 @@ function wrongValue(shape: SchemaShape): fc.Arbitrary<unknown> {
   return fc.constantFrom(...extremes);
 }
 
-/** A value that mostly fits `shape` (so validation goes deeper) with wrong-typed parts. */
-export function shapedValue(shape: SchemaShape, depth = 0): fc.Arbitrary<unknown> {
+/**
+ * A value that mostly fits `shape` (so validation goes deeper) with wrong-typed parts; with
+ * `typedOnly`, every part has the spec's type and only the values are hostile (negative sizes,
+ * huge numbers, paths), so they get past the type check to the services.
+ */
+export function shapedValue(shape: SchemaShape, depth = 0, typedOnly = false): fc.Arbitrary<unknown> {
   const right = ((): fc.Arbitrary<unknown> => {
     switch (shape.type) {
       case 'string':
         return fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('', '..', '/', '/etc/passwd', '../../x', 'none', 'host', 'bridge', 'default', 'a=b', '80/tcp', '0.0.0.0:1:2'));
       case 'integer':
-        return fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 53, -(2 ** 31)));
+        return fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 53, -(2 ** 31), -(2 ** 62), 2 ** 62));
       case 'number':
         return fc.double();
       case 'boolean':
         return fc.boolean();
       case 'array':
-        return fc.array(shape.items && depth < 4 ? shapedValue(shape.items, depth + 1) : fc.string({ maxLength: 20 }), { maxLength: 3 });
+        return fc.array(shape.items && depth < 4 ? shapedValue(shape.items, depth + 1, typedOnly) : fc.string({ maxLength: 20 }), { maxLength: 3 });
       case 'object':
         if (shape.properties && depth < 4) {
-          const entries = Object.entries(shape.properties).map(([key, prop]) => [key, shapedValue(prop, depth + 1)] as const);
+          const entries = Object.entries(shape.properties).map(([key, prop]) => [key, shapedValue(prop, depth + 1, typedOnly)] as const);
           return fc.record(Object.fromEntries(entries), { requiredKeys: [] });
         }
         return fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 12 }), fc.constant({}), fc.integer()), { maxKeys: 3 });
@@ -89,7 +93,7 @@ export function shapedValue(shape: SchemaShape, depth = 0): fc.Arbitrary<unknown
         return fc.jsonValue({ maxDepth: 3 });
     }
   })();
-  return depth === 0 ? right : fc.oneof({ weight: 3, arbitrary: right }, { weight: 1, arbitrary: wrongValue(shape) });
+  return depth === 0 || typedOnly ? right : fc.oneof({ weight: 3, arbitrary: right }, { weight: 1, arbitrary: wrongValue(shape) });
 }
 
 export const SIXTEEN_MIB = 16 * 1024 * 1024;
@@ -99,7 +103,8 @@ export function hostileBody(shape: SchemaShape | undefined, over: Buffer): fc.Ar
   const fieldNames = Object.keys(shape?.properties ?? {});
   const field = fieldNames.length > 0 ? fc.constantFrom(...fieldNames) : fc.constant('Labels');
   return fc.oneof(
-    { weight: 240, arbitrary: (shape ? shapedValue(shape) : fc.jsonValue({ maxDepth: 3 })).map((v) => ({ kind: 'shaped', text: JSON.stringify(v) ?? 'null' })) },
+    { weight: 160, arbitrary: (shape ? shapedValue(shape) : fc.jsonValue({ maxDepth: 3 })).map((v) => ({ kind: 'shaped', text: JSON.stringify(v) ?? 'null' })) },
+    { weight: 80, arbitrary: (shape ? shapedValue(shape, 0, true) : fc.jsonValue({ maxDepth: 3 })).map((v) => ({ kind: 'typed', text: JSON.stringify(v) ?? 'null' })) },
     { weight: 60, arbitrary: fc.constantFrom('{', '{"Image":', '{"a":1,}', "{'a':1}", '[1,2', 'nul', '{"a":"\\x"}', '{"a":1}{"b":2}', '\u0000', '{"a":NaN}', '{"a":1e99999}', '\ufeff{}').map((text) => ({ kind: 'malformed', text })) },
     { weight: 40, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => ({ kind: 'whole-wrong-type', text: JSON.stringify(v) ?? 'null' })) },
     { weight: 20, arbitrary: fc.constantFrom(DEEP_ARRAY, DEEP_OBJECT).map((text) => ({ kind: 'deep', text })) },
