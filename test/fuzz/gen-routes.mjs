@@ -73,5 +73,6 @@ function resolveParam(param) {
 }
 
 const out = join(repo, 'test', 'fuzz', 'engine-routes.json');
-writeFileSync(out, JSON.stringify({ api: openapi.info.version, routes }, null, 1) + '\n');
+// One route a line: a spec update shows up as a readable diff.
+writeFileSync(out, `{"api":${JSON.stringify(openapi.info.version)},"routes":[\n${routes.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`);
 console.log(`wrote ${out}: ${routes.length} routes of API ${openapi.info.version}`);
