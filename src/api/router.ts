@@ -11,6 +11,8 @@ import { errorBody, toHttpError } from './http-errors.js';
 import { ApiReply } from './api-reply.js';
 import { isJsonRequest, readJsonBody } from './request-body.js';
 import { RouteTable } from './route-table.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import { bodyShapeFor, checkBodyShape, type BodyShape } from './body-shape.js';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -38,29 +40,39 @@ export interface RouterOptions {
   jsonBodyLimit: number;
 }
 
+interface Route {
+  handler: RouteHandler;
+  /** The spec's shape of the route's JSON body, checked before the handler runs. */
+  bodyShape?: BodyShape;
+}
+
 export class Router {
-  private readonly routes = new RouteTable<RouteHandler>();
+  private readonly routes = new RouteTable<Route>();
 
   constructor(private readonly options: RouterOptions) {}
 
+  private add(method: string, path: string, handler: RouteHandler): void {
+    this.routes.add(method, path, { handler, bodyShape: bodyShapeFor(method, path) });
+  }
+
   get<Params = Record<string, string>>(path: string, handler: RouteHandler<Params>): void {
-    this.routes.add('GET', path, handler);
+    this.add('GET', path, handler);
   }
 
   head<Params = Record<string, string>>(path: string, handler: RouteHandler<Params>): void {
-    this.routes.add('HEAD', path, handler);
+    this.add('HEAD', path, handler);
   }
 
   post<Params = Record<string, string>>(path: string, handler: RouteHandler<Params>): void {
-    this.routes.add('POST', path, handler);
+    this.add('POST', path, handler);
   }
 
   put<Params = Record<string, string>>(path: string, handler: RouteHandler<Params>): void {
-    this.routes.add('PUT', path, handler);
+    this.add('PUT', path, handler);
   }
 
   delete<Params = Record<string, string>>(path: string, handler: RouteHandler<Params>): void {
-    this.routes.add('DELETE', path, handler);
+    this.add('DELETE', path, handler);
   }
 
   /** The request listener for http.createServer. */
@@ -90,9 +102,11 @@ export class Router {
         sendError(reply, 404, 'page not found');
         return;
       }
-      const body = isJsonRequest(req) ? await readJsonBody(req, this.options.jsonBodyLimit) : undefined;
       const query = queryAt === -1 ? {} : (parseQueryString(url.slice(queryAt + 1)) as Query);
-      const result = await match.value({ method, url, params: match.params, query, headers: req.headers, body, raw: req, log }, reply);
+      checkNoNul(match.params, query);
+      const body = isJsonRequest(req) ? await readJsonBody(req, this.options.jsonBodyLimit) : undefined;
+      if (match.value.bodyShape) checkBodyShape(match.value.bodyShape, body);
+      const result = await match.value.handler({ method, url, params: match.params, query, headers: req.headers, body, raw: req, log }, reply);
       if (!reply.sent) reply.send(result === reply ? undefined : result);
     } catch (err) {
       const { status, message } = toHttpError(err);
@@ -105,6 +119,20 @@ export class Router {
       if (status === 304) reply.code(304).send();
       else sendError(reply, status, message);
     }
+  }
+}
+
+/**
+ * No name, ID, path or filter of the Engine API holds a NUL byte, and the system calls they reach
+ * refuse one (Node throws a TypeError): a 400 here, before any service sees it.
+ */
+function checkNoNul(params: Record<string, string>, query: Query): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (value.includes('\0')) throw new InvalidArgumentError(`invalid ${name === '*' ? 'name' : name}: it contains a NUL byte`);
+  }
+  for (const [name, value] of Object.entries(query)) {
+    const values = Array.isArray(value) ? value : [value ?? ''];
+    if (name.includes('\0') || values.some((v) => v.includes('\0'))) throw new InvalidArgumentError(`invalid query parameter ${JSON.stringify(name)}: it contains a NUL byte`);
   }
 }
 

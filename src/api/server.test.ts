@@ -154,6 +154,18 @@ test('hijacked routes answer 101 UPGRADED and then speak raw bytes', async () =>
   }
 });
 
+test('an idle keep-alive connection is never closed by the server, as dockerd never closes one', async () => {
+  // A client that pauses longer than a server-side idle limit (a blocked event loop, a slow step
+  // between two calls) reuses its pooled connection just as the server closes it: EPIPE mid-body.
+  const server = api.createHttpServer();
+  try {
+    assert.equal(server.keepAliveTimeout, 0);
+    assert.equal(server.timeout, 0);
+  } finally {
+    server.close();
+  }
+});
+
 test('plain TCP, and TLS without client verification, are refused except on loopback', () => {
   const cert = { cert: Buffer.alloc(0), key: Buffer.alloc(0) };
   assert.throws(() => checkTcpExposure(parseListenAddress('tcp://0.0.0.0:2375'), undefined), /plain TCP exposes the engine .* listen on 127.0.0.0\/8/);

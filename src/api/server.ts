@@ -69,7 +69,10 @@ export async function buildApi(backends: ApiBackends, options: ApiOptions): Prom
     app,
     hijack,
     createHttpServer(tls?: TlsSettings): Server | TlsServer {
-      const httpOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 };
+      // An idle keep-alive connection stays open, as dockerd's does (no IdleTimeout): clients pool
+      // connections for as long as they like, and a server-side close racing a client that reuses
+      // the connection after a pause fails that request with EPIPE / ECONNRESET mid-body.
+      const httpOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 0 };
       const server: Server | TlsServer = tls
         ? createTlsServer(
             // allowHalfOpen as node:http has it: a hijacked client half-closes (close_notify) when its

@@ -4,6 +4,10 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import type { HijackRouter } from '../hijack.js';
 import { frame } from '../../logs/log-follow.js';
 import type { ExecConfig, ExecService } from '../../containers/exec-service.js';
+import { parseJsonText } from '../request-body.js';
+import { bodyShapeFor, checkBodyShape } from '../body-shape.js';
+
+const START_SHAPE = bodyShapeFor('POST', '/exec/:id/start')!;
 
 export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: ExecService): void {
   app.post('/containers/:id/exec', async (req: ApiRequest<{ id: string }>, reply) => {
@@ -32,7 +36,9 @@ export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: Exe
   });
 
   hijack.add('POST', '/exec/:id/start', async (ctx) => {
-    const body = ctx.body.length ? (JSON.parse(ctx.body.toString()) as { Detach?: boolean }) : {};
+    const parsed = parseJsonText(ctx.body.toString());
+    checkBodyShape(START_SHAPE, parsed);
+    const body = (parsed && typeof parsed === 'object' ? parsed : {}) as { Detach?: boolean };
     const exec = execs.get(ctx.params['id']!);
     if (body.Detach) {
       void execs.start(exec.id, undefined).catch(() => undefined);
