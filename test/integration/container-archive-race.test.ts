@@ -109,4 +109,24 @@ describe('docker cp against a container swapping a directory and a symlink', { s
       await run('rm', '-f', id);
     }
   });
+
+  test('a failed copy thaws the container; a container its user paused stays paused', async () => {
+    const id = (await run('run', '-d', 'busybox', 'sleep', '300')).stdout.trim();
+    try {
+      const state = async () => (await run('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id)).stdout;
+      const missing = await archiveRequest(daemon.socket, 'GET', `/containers/${id}/archive?path=/no/such`);
+      assert.equal(missing.status, 404);
+      const badTar = await archiveRequest(daemon.socket, 'PUT', `/containers/${id}/archive?path=/tmp`, Buffer.alloc(1024, 'x'));
+      assert.equal(badTar.status, 400);
+      assert.equal(await state(), 'running false\n');
+      assert.equal((await run('pause', id)).code, 0);
+      const out = await archiveRequest(daemon.socket, 'GET', `/containers/${id}/archive?path=/etc/passwd`);
+      assert.equal(out.status, 200);
+      assert.match(out.body, /root:/);
+      assert.equal(await state(), 'paused true\n');
+      assert.equal((await run('unpause', id)).code, 0);
+    } finally {
+      await run('rm', '-f', id);
+    }
+  });
 });
