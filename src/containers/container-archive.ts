@@ -143,7 +143,7 @@ export class ContainerArchive {
       if (volume && !volume.RW) throw new ForbiddenError('mounted volume is marked read-only');
       if (!volume && opened.record.hostConfig['ReadonlyRootfs'] === true) throw new ForbiddenError('container rootfs is marked read-only');
       const owner = options.copyUIDGID ? await this.deps.userOwner(opened) : undefined;
-      await extractArchive(body, opened.fs, resolved.containerPath, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(owner ? { owner } : {}) });
+      await extractArchive(body, opened.fs, resolved.containerPath, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, refuseDevices: true, ...(owner ? { owner } : {}) });
       this.deps.publish({ Type: 'container', Action: 'extract-to-dir', Actor: { ID: opened.record.id, Attributes: { image: opened.record.imageName, name: opened.record.name, path } } });
     } finally {
       await opened.release();
