@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
@@ -72,9 +72,15 @@ export async function* packPath(fs: RootedFilesystem, path: string, entryName: s
     const included = include === undefined || include(name);
     if (!included && type !== 'dir') return;
     if (type === 'file') {
-      header.size = stats.size;
-      yield encodeHeader(header);
-      yield* fileData(host, stats.size);
+      const handle = await openSameFile(host, stats);
+      if (!handle) return; // replaced or gone since the lstat: never pack what stands there now
+      try {
+        header.size = stats.size;
+        yield encodeHeader(header);
+        yield* fileData(handle, stats.size);
+      } finally {
+        await handle.close();
+      }
       return;
     }
     if (included) yield encodeHeader(header);
@@ -86,23 +92,31 @@ export async function* packPath(fs: RootedFilesystem, path: string, entryName: s
   yield END_OF_ARCHIVE;
 }
 
+/**
+ * The regular file at `host` if it is still the one `expected` describes (same device and inode),
+ * opened without following a link; undefined otherwise.
+ */
+async function openSameFile(host: string, expected: Stats): Promise<FileHandle | undefined> {
+  const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
+  const now = await handle.stat().catch(() => undefined);
+  if (now && now.isFile() && now.dev === expected.dev && now.ino === expected.ino) return handle;
+  await handle.close();
+  return undefined;
+}
+
 /** Exactly `size` bytes of the file (padded with zeros if it shrank meanwhile), then tar padding. */
-async function* fileData(host: string, size: number): AsyncGenerator<Buffer> {
-  const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    let left = size;
-    while (left > 0) {
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) {
-        yield Buffer.alloc(left);
-        break;
-      }
-      left -= bytesRead;
-      yield buffer.subarray(0, bytesRead);
+async function* fileData(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  let left = size;
+  while (left > 0) {
+    const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) {
+      yield Buffer.alloc(left);
+      break;
     }
-  } finally {
-    await handle.close();
+    left -= bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
   const pad = paddingFor(size);
   if (pad.length) yield pad;
@@ -119,6 +133,8 @@ export interface ExtractOptions {
   rename?: (path: string) => string;
   /** Skips block and character devices (where no device may be made, as in a build context). */
   skipDevices?: boolean;
+  /** Refuses device nodes (docker cp: a container's devices come from its config, never from a copy). */
+  refuseDevices?: boolean;
 }
 
 export class ExtractionPointError extends InvalidArgumentError {
@@ -151,6 +167,9 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
       if (path === '' || path === '.') continue; // the extraction point itself stays as it is
       if (options.skipDevices && (header.type === 'char' || header.type === 'block')) continue;
       guard.check(path, header.name);
+      if (options.refuseDevices && (header.type === 'char' || header.type === 'block')) {
+        throw new HostileArchiveError(`refusing archive entry "${header.name}": device nodes are not copied into containers`);
+      }
       const parent = await ensureDirectory(fs, posix.join(base.containerPath, posix.dirname(path)));
       const containerPath = posix.join(parent, posix.basename(path));
       const target = fs.hostPathOf(containerPath);
@@ -162,8 +181,14 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
           await rm(target, { force: true });
         }
         if (!existing || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
-        await lchown(target, owner.uid, owner.gid);
-        await chmod(target, options.mode ?? header.mode & 0o7777);
+        // Owner and mode through the directory itself, opened without following a link at its name.
+        const dir = await open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+        try {
+          await dir.chown(owner.uid, owner.gid);
+          await dir.chmod(options.mode ?? header.mode & 0o7777);
+        } finally {
+          await dir.close();
+        }
         directories.push({ containerPath, mtime: header.mtime });
         guard.record(path, false);
         entries++;
@@ -179,6 +204,7 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
           const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
           try {
             for await (const chunk of entry.data()) await handle.write(chunk);
+            await setAttributes(handle, owner, options.mode ?? header.mode & 0o7777, header.mtime);
           } finally {
             await handle.close();
           }
@@ -196,11 +222,22 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
           const kind = header.type === 'fifo' ? ['p'] : [header.type === 'char' ? 'c' : 'b', String(header.devmajor), String(header.devminor)];
           await run('mknod', [temp, ...kind]);
         }
-        if (header.type !== 'link') {
+        if (header.type === 'symlink') {
           await lchown(temp, owner.uid, owner.gid);
-          if (header.type !== 'symlink') await chmod(temp, options.mode ?? header.mode & 0o7777);
-          if (header.type === 'symlink') await lutimes(temp, header.mtime, header.mtime);
-          else await utimes(temp, header.mtime, header.mtime);
+          await lutimes(temp, header.mtime, header.mtime);
+        } else if (header.type === 'fifo') {
+          // A FIFO opened for reading without blocking: its attributes set through it, not by name.
+          const handle = await open(temp, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+          try {
+            await setAttributes(handle, owner, options.mode ?? header.mode & 0o7777, header.mtime);
+          } finally {
+            await handle.close();
+          }
+        } else if (header.type === 'char' || header.type === 'block') {
+          // Opening a device could act on it: by name, under the temporary name berth just made.
+          await lchown(temp, owner.uid, owner.gid);
+          await chmod(temp, options.mode ?? header.mode & 0o7777);
+          await lutimes(temp, header.mtime, header.mtime);
         }
         await rename(temp, target);
       } catch (err) {
@@ -221,9 +258,16 @@ export async function extractArchive(source: AsyncIterable<Buffer>, fs: RootedFi
   for (const dir of directories.reverse()) {
     const now = await fs.resolve(dir.containerPath, { followLast: false }).catch(() => undefined);
     if (now?.containerPath !== dir.containerPath || !now.stats?.isDirectory()) continue;
-    await utimes(now.hostPath, dir.mtime, dir.mtime).catch(() => undefined);
+    await lutimes(now.hostPath, dir.mtime, dir.mtime).catch(() => undefined);
   }
   return { entries, bytes };
+}
+
+/** Owner, then mode (a chown clears setuid bits), then times, all through the open file. */
+async function setAttributes(handle: FileHandle, owner: { uid: number; gid: number }, mode: number, mtime: number): Promise<void> {
+  await handle.chown(owner.uid, owner.gid);
+  await handle.chmod(mode);
+  await handle.utimes(mtime, mtime);
 }
 
 /** The container path of directory `path` (links resolved), created with its parents if missing. */

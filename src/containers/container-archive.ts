@@ -1,7 +1,8 @@
 /**
  * docker cp's side in the engine: HEAD, GET and PUT /containers/{id}/archive. Paths resolve as
  * moby resolves them (a trailing "/" or "/." follows the last link; PUT always follows it), always
- * inside the container's root, on running and stopped containers alike.
+ * inside the container's root, on running and stopped containers alike. A running container is
+ * frozen for the copy, so none of its processes can swap a path berth resolved (CVE-2018-15664).
  */
 import { posix } from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
@@ -11,6 +12,7 @@ import { extractArchive } from '../archive/path-archive.js';
 import { packPath } from '../archive/path-archive.js';
 import { MissingParentError, NotADirectoryComponentError, type RootedFilesystem } from '../archive/rooted-path.js';
 import type { ContainerRecord } from './container-record.js';
+import { FreezeHolds, type FreezeControl } from './freeze-holds.js';
 
 export interface OpenedFilesystem {
   record: ContainerRecord;
@@ -18,7 +20,7 @@ export interface OpenedFilesystem {
   release: () => Promise<void>;
 }
 
-export interface ContainerArchiveDeps {
+export interface ContainerArchiveDeps extends FreezeControl {
   open(term: string): Promise<OpenedFilesystem>;
   /** The uid and gid of the container's configured user, for copyUIDGID; undefined without one. */
   userOwner(opened: OpenedFilesystem): Promise<{ uid: number; gid: number } | undefined>;
@@ -45,7 +47,31 @@ function followsLast(absolute: string): boolean {
 }
 
 export class ContainerArchive {
-  constructor(private readonly deps: ContainerArchiveDeps) {}
+  private readonly freezes: FreezeHolds;
+
+  constructor(private readonly deps: ContainerArchiveDeps) {
+    this.freezes = new FreezeHolds(deps);
+  }
+
+  /** The container's filesystem with its processes frozen until release (thawed also on failure). */
+  private async open(term: string): Promise<OpenedFilesystem> {
+    const opened = await this.deps.open(term);
+    let thaw: () => Promise<void>;
+    try {
+      thaw = await this.freezes.hold(opened.record.id);
+    } catch (err) {
+      await opened.release();
+      throw err;
+    }
+    const release = async () => {
+      try {
+        await opened.release();
+      } finally {
+        await thaw();
+      }
+    };
+    return { ...opened, release };
+  }
 
   private async statOpened(opened: OpenedFilesystem, term: string, path: string): Promise<{ stat: PathStat; containerPath: string }> {
     const absolute = absolutePath(path);
@@ -74,7 +100,7 @@ export class ContainerArchive {
 
   /** HEAD /containers/{id}/archive: the path's stat. */
   async stat(term: string, path: string): Promise<PathStat> {
-    const opened = await this.deps.open(term);
+    const opened = await this.open(term);
     try {
       return (await this.statOpened(opened, term, path)).stat;
     } finally {
@@ -84,7 +110,7 @@ export class ContainerArchive {
 
   /** GET /containers/{id}/archive: the path's stat and a tar of it, its entries named after the requested path. */
   async get(term: string, path: string): Promise<{ stat: PathStat; stream: AsyncIterable<Buffer>; done: () => Promise<void> }> {
-    const opened = await this.deps.open(term);
+    const opened = await this.open(term);
     try {
       const { stat, containerPath } = await this.statOpened(opened, term, path);
       const entryName = stat.name === '/' ? '.' : stat.name;
@@ -101,7 +127,7 @@ export class ContainerArchive {
    * rootfs or volume refuses the copy before anything is written.
    */
   async put(term: string, path: string, body: AsyncIterable<Buffer>, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-    const opened = await this.deps.open(term);
+    const opened = await this.open(term);
     try {
       const absolute = absolutePath(path);
       const resolved = await opened.fs.resolve(absolute, { followLast: true }).catch((err: unknown) => {
@@ -117,7 +143,7 @@ export class ContainerArchive {
       if (volume && !volume.RW) throw new ForbiddenError('mounted volume is marked read-only');
       if (!volume && opened.record.hostConfig['ReadonlyRootfs'] === true) throw new ForbiddenError('container rootfs is marked read-only');
       const owner = options.copyUIDGID ? await this.deps.userOwner(opened) : undefined;
-      await extractArchive(body, opened.fs, resolved.containerPath, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(owner ? { owner } : {}) });
+      await extractArchive(body, opened.fs, resolved.containerPath, { noOverwriteDirNonDir: options.noOverwriteDirNonDir, refuseDevices: true, ...(owner ? { owner } : {}) });
       this.deps.publish({ Type: 'container', Action: 'extract-to-dir', Actor: { ID: opened.record.id, Attributes: { image: opened.record.imageName, name: opened.record.name, path } } });
     } finally {
       await opened.release();

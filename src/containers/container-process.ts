@@ -1,13 +1,13 @@
 /**
  * How a container's process is made from its config and its image's: command (Entrypoint + Cmd),
  * environment (image, then run, with Docker's PATH and HOSTNAME), working directory, and the user
- * and groups resolved from the image's /etc/passwd and /etc/group.
+ * and groups resolved from the image's /etc/passwd and /etc/group (read in-root: user-database.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { ContainerConfig } from '../oci/index.js';
 import type { ContainerConfigInput } from './container-record.js';
+
+export { resolveUser } from './user-database.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -32,62 +32,6 @@ export function environmentOf(config: ContainerConfigInput, image: ContainerConf
   if (config.Tty && !env.has('TERM')) env.set('TERM', 'xterm');
   env.delete('HOSTNAME');
   return [`HOSTNAME=${hostname}`, ...[...env].map(([k, v]) => `${k}=${v}`)];
-}
-
-interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-async function readColonFile(path: string): Promise<string[][]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-}
-
-/** Resolves "name", "uid", "name:group", "uid:gid" against the rootfs, as Docker does. */
-export async function resolveUser(rootfs: string, user: string, groupAdd: readonly string[] = []): Promise<{ uid: number; gid: number; additionalGids: number[]; home: string }> {
-  const passwd: PasswdEntry[] = (await readColonFile(join(rootfs, 'etc', 'passwd'))).map((f) => ({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }));
-  const groups = (await readColonFile(join(rootfs, 'etc', 'group'))).map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
-  const [userPart = '', groupPart] = user.split(':');
-  let uid = 0;
-  let gid = 0;
-  let home = '/';
-  let name = '';
-  if (userPart === '') {
-    const root = passwd.find((p) => p.uid === 0);
-    name = root?.name ?? 'root';
-    home = root?.home ?? '/root';
-  } else if (/^\d+$/.test(userPart)) {
-    uid = Number(userPart);
-    const entry = passwd.find((p) => p.uid === uid);
-    gid = entry?.gid ?? 0;
-    home = entry?.home ?? '/';
-    name = entry?.name ?? '';
-  } else {
-    const entry = passwd.find((p) => p.name === userPart);
-    if (!entry) throw new InvalidArgumentError(`unable to find user ${userPart}: no matching entries in passwd file`);
-    ({ uid, gid, home, name } = entry);
-  }
-  if (groupPart !== undefined && groupPart !== '') {
-    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
-    else {
-      const group = groups.find((g) => g.name === groupPart);
-      if (!group) throw new InvalidArgumentError(`unable to find group ${groupPart}: no matching entries in group file`);
-      gid = group.gid;
-    }
-  }
-  const additional = new Set<number>(name ? groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid) : []);
-  for (const extra of groupAdd) {
-    if (/^\d+$/.test(extra)) additional.add(Number(extra));
-    else {
-      const group = groups.find((g) => g.name === extra);
-      if (!group) throw new InvalidArgumentError(`Unable to find group ${extra}: no matching entries in group file`);
-      additional.add(group.gid);
-    }
-  }
-  return { uid, gid, additionalGids: [...additional], home };
 }
 
 /** /etc/hosts as Docker writes it for a container without a network yet. */

@@ -28,13 +28,14 @@ export function registerContainerArchiveRoutes(app: Router, containers: Containe
 
   app.get('/containers/:id/archive', async (req: ArchiveRequest, reply: ApiReply) => {
     const archive = await containers.archivePath(req.params.id, pathParam(req.query));
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'Content-Type': 'application/x-tar', [STAT_HEADER]: encodePathStat(archive.stat) });
+    // done() releases the filesystem and thaws a running container: it runs whatever happens here.
     try {
-      await pipeline(ReadableStream.from(archive.stream), res);
-    } catch {
-      res.destroy(); // the client went away or the copy failed midway: the tar is cut short
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'Content-Type': 'application/x-tar', [STAT_HEADER]: encodePathStat(archive.stat) });
+      await pipeline(ReadableStream.from(archive.stream), res).catch(() => {
+        res.destroy(); // the client went away or the copy failed midway: the tar is cut short
+      });
     } finally {
       await archive.done();
     }
