@@ -21,14 +21,20 @@ export class Links {
     return access(`/sys/class/net/${name}`).then(() => true, () => false);
   }
 
-  /** Creates the bridge with the gateway address unless it is there; allows loopback DNAT to it. */
+  /** Creates the bridge with the gateway address unless it is there. */
   async ensureBridge(name: string, gatewayCidr: string): Promise<void> {
     if (!(await this.exists(name))) {
       await this.batch([`link add ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set ${name} up`]);
     }
-    // Published ports answer on 127.0.0.1: DNAT'd loopback packets may then leave by the bridge.
-    await writeFile(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, '1');
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+  }
+
+  /**
+   * Published ports answer on 127.0.0.1: DNAT'd loopback packets may then leave by the bridge.
+   * Only once the firewall drops packets for 127.0.0.0/8 that arrive from outside lo.
+   */
+  async allowLoopbackDnat(bridge: string): Promise<void> {
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
   }
 
   async removeLink(name: string): Promise<void> {

@@ -71,6 +71,8 @@ export class NetworkService {
   private state: NetworkStateData = { networks: [], endpoints: [] };
   private readonly lock = new Mutex();
   private readonly dns = new Map<string, EmbeddedDns>();
+  /** The bridges in the table as last applied. */
+  private firewallBridges = new Set<string>();
 
   constructor(private readonly deps: NetworkServiceDeps) {}
 
@@ -392,7 +394,10 @@ export class NetworkService {
    */
   async prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string> {
     const networks = this.networksOf(endpoints);
-    for (const network of networks) await this.lock.run(() => this.bringUp(network));
+    await this.lock.run(async () => {
+      for (const network of networks) await this.bringUp(network);
+      await this.coverWithFirewall(networks);
+    });
     return this.deps.links.createSandbox(sandboxName(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
   }
 
@@ -417,7 +422,10 @@ export class NetworkService {
   /** Wires a reserved endpoint into the container's namespace (as ethN) and opens its ports. */
   async plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void> {
     const network = this.state.networks.find((n) => n.id === endpoint.networkId)!;
-    await this.lock.run(() => this.bringUp(network));
+    await this.lock.run(async () => {
+      await this.bringUp(network);
+      await this.coverWithFirewall([network]);
+    });
     await this.deps.links.plumb({ pid, hostName: endpoint.hostInterface, bridge: network.bridge, address: endpoint.ipAddress, prefixLength: endpoint.prefixLength, gateway: endpoint.gateway, mac: endpoint.macAddress, interfaceName, defaultRoute: defaultRoute && !network.internal });
     if (endpoint.ports.length > 0) await this.lock.run(() => this.applyFirewall());
     this.deps.publish({ Type: 'network', Action: 'connect', Actor: { ID: network.id, Attributes: { container: endpoint.containerId, name: network.name, type: 'bridge' } } });
@@ -466,11 +474,21 @@ export class NetworkService {
       this.state.firewallInstalled = true;
       await this.save();
     }
-    await this.deps.firewall.apply(this.firewallState());
+    const state = this.firewallState();
+    await this.deps.firewall.apply(state);
+    this.firewallBridges = new Set(state.networks.map((n) => n.bridge));
+    // After the table: its drop of 127.0.0.0/8 from outside lo is what makes this safe.
+    for (const n of state.networks) await this.deps.links.allowLoopbackDnat(n.bridge);
+  }
+
+  /** The table covers these networks' bridges (masquerade, isolation, the loopback guard) before a container uses them. */
+  private async coverWithFirewall(networks: readonly NetworkRecord[]): Promise<void> {
+    if (networks.some((n) => !this.firewallBridges.has(n.bridge))) await this.applyFirewall();
   }
 
   private async removeFirewall(): Promise<void> {
     await this.deps.firewall.remove();
+    this.firewallBridges.clear();
     this.state.firewallInstalled = false;
     await this.save();
   }
