@@ -4,7 +4,7 @@
  * it, so addresses and routes go in while `runc create` runs instead of after it. A veth joined
  * to a running container later (`network connect`) is made inside it through the container's pid.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NAMESPACE_DIR } from './sandbox-name.js';
 import type { CommandRunner } from '../lib/command-runner.js';
@@ -78,6 +78,31 @@ export class Links {
     for (const hostName of hostNames) if (await this.exists(hostName)) commands.push(`link delete ${hostName}`);
     if (await this.namespaceExists(name)) commands.push(`netns delete ${name}`);
     if (commands.length > 0) await this.batch(commands);
+  }
+
+  /** The named network namespaces on the host (every daemon's and anyone else's). */
+  async namespaces(): Promise<string[]> {
+    return readdir(NAMESPACE_DIR).catch(() => []);
+  }
+
+  /** The interfaces enslaved to a bridge (none when it does not exist). */
+  async bridgePorts(bridge: string): Promise<string[]> {
+    return readdir(`/sys/class/net/${bridge}/brif`).catch(() => []);
+  }
+
+  /**
+   * Removes a sandbox nothing records any more: its veth pairs are deleted from inside (which
+   * takes the host ends too, whatever they are called and even if a process still holds the
+   * namespace), then the namespace.
+   */
+  async purgeSandbox(name: string): Promise<void> {
+    const listed = await this.runner.run(this.ipPath, ['-n', name, '-o', 'link', 'show', 'type', 'veth']);
+    const veths = listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => /^\d+:\s+([^@:\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : [];
+    if (veths.length > 0) {
+      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: veths.map((v) => `link delete ${v}\n`).join('') });
+      if (result.exitCode !== 0) throw new InternalError(`ip -n ${name}: ${result.stderr.trim()}`);
+    }
+    if (await this.namespaceExists(name)) await this.batch([`netns delete ${name}`]);
   }
 
   private namespaceExists(name: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, Not
 import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
-import { sandboxName } from './sandbox-name.js';
+import { SandboxNames } from './sandbox-name.js';
 import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
@@ -33,6 +33,8 @@ export interface NetworkServiceDeps {
   publish: (event: NewEvent) => void;
   /** The host's resolvers, for names the embedded DNS does not know. */
   upstreamResolvers: () => string[];
+  /** A problem worth the operator's attention that does not stop the daemon. */
+  warn?: (message: string, err: Error) => void;
 }
 
 export interface CreateNetworkRequest {
@@ -74,7 +76,16 @@ export class NetworkService {
   /** The bridges in the table as last applied. */
   private firewallBridges = new Set<string>();
 
-  constructor(private readonly deps: NetworkServiceDeps) {}
+  private readonly names: SandboxNames;
+
+  constructor(private readonly deps: NetworkServiceDeps) {
+    this.names = new SandboxNames(deps.bridgeName);
+  }
+
+  /** The path of a container's network namespace while it runs on a network (inspect's SandboxKey). */
+  sandboxPathOf(containerId: string): string {
+    return this.names.path(containerId);
+  }
 
   /** Loads the state and makes sure the predefined networks exist (before containers are restored). */
   async load(): Promise<void> {
@@ -96,14 +107,34 @@ export class NetworkService {
   }
 
   /**
-   * After containers are restored: forgets endpoints of containers that no longer run, brings the
+   * After containers are restored: removes what a crash left of containers that do not run (their
+   * sandboxes, veths on this daemon's bridges, reserved addresses and ports), brings the
    * user-defined bridges and their DNS up, and re-renders the firewall (nothing stale or doubled).
+   * Only this daemon's objects: sandboxes by its own name prefix, veths on its own bridges.
    */
   async reconcile(running: ReadonlySet<string>): Promise<void> {
     await this.lock.run(async () => {
-      const before = this.state.endpoints.length;
+      // A leftover that cannot be removed is reported, not a reason to refuse to start.
+      const tryTo = (what: string, step: () => Promise<void>) => step().catch((err: Error) => this.deps.warn?.(`could not remove ${what}`, err));
+      const stale = this.state.endpoints.filter((e) => !running.has(e.containerId));
+      for (const containerId of new Set(stale.map((e) => e.containerId))) {
+        const name = this.names.name(containerId);
+        await tryTo(`network namespace ${name}`, () => this.deps.links.deleteSandbox(name, stale.filter((e) => e.containerId === containerId).map((e) => e.hostInterface)));
+      }
+      // A start cut short can leave a sandbox that no endpoint names any more.
+      for (const name of await this.deps.links.namespaces()) {
+        const owner = this.names.containerOf(name);
+        if (owner && !running.has(owner)) await tryTo(`network namespace ${name}`, () => this.deps.links.purgeSandbox(name));
+      }
       this.state.endpoints = this.state.endpoints.filter((e) => running.has(e.containerId));
-      if (this.state.endpoints.length !== before) await this.save();
+      if (stale.length > 0) await this.save();
+      const inUse = new Set(this.state.endpoints.map((e) => e.hostInterface));
+      for (const network of this.state.networks.filter((n) => n.driver === 'bridge')) {
+        // berth's veths only (an interface someone else put on the bridge is theirs).
+        for (const port of await this.deps.links.bridgePorts(network.bridge)) {
+          if (port.startsWith('veth') && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
+        }
+      }
       for (const network of this.userNetworks()) await this.bringUp(network);
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
@@ -398,14 +429,14 @@ export class NetworkService {
       for (const network of networks) await this.bringUp(network);
       await this.coverWithFirewall(networks);
     });
-    return this.deps.links.createSandbox(sandboxName(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
+    return this.deps.links.createSandbox(this.names.name(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
   }
 
   /** While the runtime creates the container: addresses and routes inside, then the published ports. */
   async configureSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<void> {
     const networks = this.networksOf(endpoints);
     await this.deps.links.configureSandbox(
-      sandboxName(containerId),
+      this.names.name(containerId),
       endpoints.map((e, index) => ({ interfaceName: `eth${index}`, mac: e.macAddress, address: e.ipAddress, prefixLength: e.prefixLength, gateway: e.gateway, defaultRoute: index === 0 && !networks[index]!.internal })),
     );
     if (endpoints.some((e) => e.ports.length > 0)) await this.lock.run(() => this.applyFirewall());
@@ -436,7 +467,7 @@ export class NetworkService {
     await this.lock.run(async () => {
       const gone = this.state.endpoints.filter((e) => e.containerId === containerId && (!networkId || e.networkId === networkId));
       // All of them: the sandbox goes too, its veth pairs with it.
-      if (!networkId) await this.deps.links.deleteSandbox(sandboxName(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
+      if (!networkId) await this.deps.links.deleteSandbox(this.names.name(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
       if (gone.length === 0) return;
       this.state.endpoints = this.state.endpoints.filter((e) => !gone.includes(e));
       await this.save();
