@@ -5,7 +5,7 @@
  * Every change is made under one lock, persisted, and then the firewall is re-rendered.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, isIPv4 } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { Mutex } from '../lib/keyed-mutex.js';
 import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
@@ -327,7 +327,10 @@ export class NetworkService {
           return endpoint ? `${endpoint.dnsNames[0]}.${network.name}` : undefined;
         },
       },
-      this.deps.upstreamResolvers,
+      {
+        accepts: (address) => isIPv4(address) && contains(parseSubnet(network.subnet), parseIPv4(address)),
+        upstreams: this.deps.upstreamResolvers,
+      },
     );
     await dns.start(network.gateway);
     this.dns.set(network.id, dns);
