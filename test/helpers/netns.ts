@@ -83,3 +83,27 @@ export function connectFrom(namespace: TestNamespace, host: string, port: number
     child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`client in ${namespace.name} exited ${code}: ${err}`))));
   });
 }
+
+const DNS_CLIENT = `
+const dgram = require('node:dgram');
+const [server, name, waitMs] = process.argv.slice(1);
+const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+const query = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+const socket = dgram.createSocket('udp4');
+const timer = setTimeout(() => { process.stdout.write('NO ANSWER\\n'); process.exit(0); }, Number(waitMs));
+socket.on('message', (m) => { clearTimeout(timer); process.stdout.write('RCODE ' + (m.readUInt16BE(2) & 15) + ' ANSWERS ' + m.readUInt16BE(6) + '\\n'); process.exit(0); });
+socket.send(query, 53, server);
+`;
+
+/** Asks `server` (UDP port 53) for `name`'s A record from inside the namespace: "RCODE r ANSWERS n" or "NO ANSWER". */
+export function dnsQueryFrom(namespace: TestNamespace, server: string, name: string, waitMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', namespace.name, process.execPath, '-e', DNS_CLIENT, server, name, String(waitMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`DNS client in ${namespace.name} exited ${code}: ${err}`))));
+  });
+}

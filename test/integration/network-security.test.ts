@@ -13,7 +13,8 @@ import { startBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { docker, dockerCliAvailable } from '../helpers/cli.js';
 import { toolAvailable } from '../helpers/images.js';
 import { freeLoopbackPort } from '../helpers/ports.js';
-import { connectFrom, ip, ipIn, makeNamespace, sysctlIn, type TestNamespace } from '../helpers/netns.js';
+import { connectFrom, dnsQueryFrom, ip, ipIn, makeNamespace, sysctlIn, type TestNamespace } from '../helpers/netns.js';
+import { randomBytes } from 'node:crypto';
 
 const ready = dockerCliAvailable && process.getuid?.() === 0 && toolAvailable('conmon') && toolAvailable('runc') && toolAvailable('nft') && toolAvailable('ip');
 
@@ -27,13 +28,32 @@ function addOf(subnet: string, offset: number): string {
   return `${[24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.')}/${prefix}`;
 }
 
-/** A /30 for the "outside" link that the host routes nowhere (10.199.x.y, not 10.200-249 where test bridges live). */
-function freeLinkSubnet(): string {
+/** A subnet the host routes nowhere, in 10.<second>.x.0/24 (not 10.200-249, where test bridges live). */
+function freeSubnet(second: number): string {
   const routes = ip('-4', 'route', 'show');
   for (;;) {
     const third = randomInt(256);
-    if (!routes.includes(`10.199.${third}.`)) return `10.199.${third}.${randomInt(64) * 4}/30`;
+    if (!routes.includes(`10.${second}.${third}.`)) return `10.${second}.${third}.0/24`;
   }
+}
+
+/** A /30 for the "outside" link. */
+function freeLinkSubnet(): string {
+  return addOf(freeSubnet(199), randomInt(64) * 4);
+}
+
+/** A namespace routed to everything through this host over a link of its own; returns the host's address on it. */
+function outsideHost(namespaces: TestNamespace[]): { outside: TestNamespace; hostAddress: string } {
+  const outside = makeNamespace('out');
+  namespaces.push(outside);
+  const link = freeLinkSubnet();
+  const hostAddress = addOf(link, 1);
+  ip('addr', 'add', hostAddress, 'dev', outside.hostSide);
+  ip('link', 'set', outside.hostSide, 'up');
+  ipIn(outside, 'addr', 'add', addOf(link, 2), 'dev', outside.inside);
+  ipIn(outside, 'link', 'set', outside.inside, 'up');
+  ipIn(outside, 'route', 'add', 'default', 'via', hostAddress.split('/')[0]!);
+  return { outside, hostAddress: hostAddress.split('/')[0]! };
 }
 
 describe('network isolation of the host and of unpublished ports', { skip: ready ? false : 'needs root, the docker CLI, conmon, runc, nft and ip' }, () => {
@@ -100,19 +120,33 @@ describe('network isolation of the host and of unpublished ports', { skip: ready
     t.after(async () => void (await run('rm', '-f', 'published')));
 
     // A host routed to the containers through this host, over a link of its own.
-    const outside = makeNamespace('out');
-    namespaces.push(outside);
-    const link = freeLinkSubnet();
-    const hostAddress = addOf(link, 1);
-    ip('addr', 'add', hostAddress, 'dev', outside.hostSide);
-    ip('link', 'set', outside.hostSide, 'up');
-    ipIn(outside, 'addr', 'add', addOf(link, 2), 'dev', outside.inside);
-    ipIn(outside, 'link', 'set', outside.inside, 'up');
-    ipIn(outside, 'route', 'add', 'default', 'via', hostAddress.split('/')[0]!);
-
-    assert.match(await reachable(outside, hostAddress.split('/')[0]!, hostPort), /^DATA "HTTP\/1\.[01] 200/);
+    const { outside, hostAddress } = outsideHost(namespaces);
+    assert.match(await reachable(outside, hostAddress, hostPort), /^DATA "HTTP\/1\.[01] 200/);
     assert.equal(await connectFrom(outside, containerIp, 81, { payload: GET, waitMs: 2000 }), 'NO CONNECTION');
     // The host itself still reaches the published port on its loopback (DNAT in output, masquerade).
     assert.equal(await (await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(5000) })).text(), 'hello\n');
+  });
+
+  test('a network\'s embedded DNS answers its own containers, not a host routed to its gateway from outside', async (t) => {
+    const subnet = freeSubnet(198);
+    const bridge = `bs${randomBytes(4).toString('hex')}`;
+    const created = await run('network', 'create', '--subnet', subnet, '-o', `com.docker.network.bridge.name=${bridge}`, 'dnsnet');
+    assert.equal(created.code, 0, created.stderr);
+    t.after(async () => void (await run('network', 'rm', 'dnsnet')));
+    assert.equal((await run('run', '-d', '--name', 'named', '--network', 'dnsnet', 'web', 'sleep', '600')).code, 0);
+    t.after(async () => void (await run('rm', '-f', 'named')));
+    const gateway = addOf(subnet, 1).split('/')[0]!;
+
+    // On the network's segment: answered.
+    const member = makeNamespace('dm');
+    namespaces.push(member);
+    ip('link', 'set', member.hostSide, 'master', bridge, 'up');
+    ipIn(member, 'addr', 'add', addOf(subnet, 250), 'dev', member.inside);
+    ipIn(member, 'link', 'set', member.inside, 'up');
+    assert.equal(await dnsQueryFrom(member, gateway, 'named'), 'RCODE 0 ANSWERS 1');
+
+    // From outside, through the host, to the same address: no answer.
+    const { outside } = outsideHost(namespaces);
+    assert.equal(await dnsQueryFrom(outside, gateway, 'named'), 'NO ANSWER');
   });
 });
