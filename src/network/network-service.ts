@@ -138,8 +138,12 @@ export class NetworkService {
       for (const network of this.userNetworks()) await this.bringUp(network);
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
-      // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.
-      else if (this.state.firewallInstalled !== false) await this.removeFirewall();
+      else {
+        // Nothing runs: a table left by a crash must not forward ports (after a clean stop there is
+        // none), and a bridge left with route_localnet must not outlive the table that guards it.
+        if (this.state.firewallInstalled !== false) await this.removeFirewall();
+        await this.deps.links.removeLink(this.defaultNetwork().bridge);
+      }
     });
   }
 
