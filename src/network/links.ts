@@ -8,7 +8,7 @@ import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NAMESPACE_DIR } from './sandbox-name.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { InternalError } from '../lib/errors.js';
+import { errnoCode, InternalError } from '../lib/errors.js';
 
 export class Links {
   constructor(
@@ -34,7 +34,9 @@ export class Links {
    * Only once the firewall drops packets for 127.0.0.0/8 that arrive from outside lo.
    */
   async allowLoopbackDnat(bridge: string): Promise<void> {
-    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1').catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err; // a bridge that is gone needs nothing
+    });
   }
 
   async removeLink(name: string): Promise<void> {

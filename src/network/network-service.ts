@@ -142,7 +142,7 @@ export class NetworkService {
         // Nothing runs: a table left by a crash must not forward ports (after a clean stop there is
         // none), and a bridge left with route_localnet must not outlive the table that guards it.
         if (this.state.firewallInstalled !== false) await this.removeFirewall();
-        await this.deps.links.removeLink(this.defaultNetwork().bridge);
+        await tryTo(`bridge ${this.defaultNetwork().bridge}`, () => this.deps.links.removeLink(this.defaultNetwork().bridge));
       }
     });
   }
