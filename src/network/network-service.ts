@@ -73,6 +73,11 @@ export class NetworkService {
   private state: NetworkStateData = { networks: [], endpoints: [] };
   private readonly lock = new Mutex();
   private readonly dns = new Map<string, EmbeddedDns>();
+  /**
+   * Containers this process has reserved endpoints or made a sandbox for: never a crash's
+   * leftover, even before they run (a restart policy can start one while reconcile waits).
+   */
+  private readonly wiredHere = new Set<string>();
   /** The bridges in the table as last applied. */
   private firewallBridges = new Set<string>();
 
@@ -116,7 +121,8 @@ export class NetworkService {
     await this.lock.run(async () => {
       // A leftover that cannot be removed is reported, not a reason to refuse to start.
       const tryTo = (what: string, step: () => Promise<void>) => step().catch((err: Error) => this.deps.warn?.(`could not remove ${what}`, err));
-      const stale = this.state.endpoints.filter((e) => !running.has(e.containerId));
+      const leftover = (containerId: string) => !running.has(containerId) && !this.wiredHere.has(containerId);
+      const stale = this.state.endpoints.filter((e) => leftover(e.containerId));
       for (const containerId of new Set(stale.map((e) => e.containerId))) {
         const name = this.names.name(containerId);
         await tryTo(`network namespace ${name}`, () => this.deps.links.deleteSandbox(name, stale.filter((e) => e.containerId === containerId).map((e) => e.hostInterface)));
@@ -124,9 +130,9 @@ export class NetworkService {
       // A start cut short can leave a sandbox that no endpoint names any more.
       for (const name of await this.deps.links.namespaces()) {
         const owner = this.names.containerOf(name);
-        if (owner && !running.has(owner)) await tryTo(`network namespace ${name}`, () => this.deps.links.purgeSandbox(name));
+        if (owner && leftover(owner)) await tryTo(`network namespace ${name}`, () => this.deps.links.purgeSandbox(name));
       }
-      this.state.endpoints = this.state.endpoints.filter((e) => running.has(e.containerId));
+      this.state.endpoints = this.state.endpoints.filter((e) => !stale.includes(e));
       if (stale.length > 0) await this.save();
       const inUse = new Set(this.state.endpoints.map((e) => e.hostInterface));
       for (const network of this.state.networks.filter((n) => n.driver === 'bridge')) {
@@ -357,6 +363,7 @@ export class NetworkService {
     return this.lock.run(async () => {
       const network = this.resolve(networkTerm);
       if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: only bridge networks take endpoints`);
+      this.wiredHere.add(containerId);
       const existing = this.state.endpoints.find((e) => e.containerId === containerId && e.networkId === network.id);
       if (existing) return existing;
       if (request.aliases.length > 0 && network.name === 'bridge') throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
@@ -473,6 +480,7 @@ export class NetworkService {
   async disconnect(containerId: string, networkId?: string): Promise<void> {
     await this.lock.run(async () => {
       const gone = this.state.endpoints.filter((e) => e.containerId === containerId && (!networkId || e.networkId === networkId));
+      if (!networkId) this.wiredHere.delete(containerId);
       // All of them: the sandbox goes too, its veth pairs with it.
       if (!networkId) await this.deps.links.deleteSandbox(this.names.name(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
       if (gone.length === 0) return;
