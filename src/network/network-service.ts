@@ -144,12 +144,9 @@ export class NetworkService {
       for (const network of this.userNetworks()) await this.bringUp(network);
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
-      else {
-        // Nothing runs: a table left by a crash must not forward ports (after a clean stop there is
-        // none), and a bridge left with route_localnet must not outlive the table that guards it.
-        if (this.state.firewallInstalled !== false) await this.removeFirewall();
-        await tryTo(`bridge ${this.defaultNetwork().bridge}`, () => this.deps.links.removeLink(this.defaultNetwork().bridge));
-      }
+      // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.
+      // (A bridge left with route_localnet has no veth left on it, so nothing can arrive there.)
+      else if (this.state.firewallInstalled !== false) await this.removeFirewall();
     });
   }
 
