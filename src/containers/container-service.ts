@@ -950,7 +950,8 @@ export class ContainerService {
   async startWithDaemon(): Promise<void> {
     for (const record of this.deps.store.all()) {
       if (record.manuallyStopped || !restartsWithDaemon(record.hostConfig['RestartPolicy'] as RestartPolicy | undefined)) continue;
-      if (record.state.status === 'running' || record.state.status === 'paused' || this.restartTimers.has(record.id)) continue;
+      // A restart whose backoff has run may still be starting it: never two starts at once.
+      if (record.state.status === 'running' || record.state.status === 'paused' || this.restartTimers.has(record.id) || this.restartsInFlight.has(record.id)) continue;
       await this.start(record.id, { restart: true }).catch(() => undefined);
     }
   }

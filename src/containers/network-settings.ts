@@ -1,11 +1,12 @@
 /** NetworkSettings and Ports, in the shapes `docker inspect`, `docker port` and `docker ps` read. */
 import type { EndpointRecord } from '../network/network-state.js';
-import { sandboxPath } from '../network/sandbox-name.js';
 import type { ContainerRecord } from './container-record.js';
 
 export interface NetworkView {
   /** The first is the container's primary network (NetworkSettings' top-level fields). */
   networks: { name: string; id: string; endpoint?: EndpointRecord }[];
+  /** The path of the container's network namespace while it runs on a network (named per daemon). */
+  sandboxKey?: string;
 }
 
 type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -50,7 +51,7 @@ export function networkSettingsOf(record: ContainerRecord, view: NetworkView, im
     Bridge: '',
     SandboxID: running && e ? e.endpointId : '',
     // On a network the namespace is berth's named one; otherwise (none, container:, host) the process's.
-    SandboxKey: running && e ? sandboxPath(record.id) : running && record.state.pid ? `/proc/${record.state.pid}/ns/net` : '',
+    SandboxKey: running && e && view.sandboxKey ? view.sandboxKey : running && record.state.pid ? `/proc/${record.state.pid}/ns/net` : '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,

@@ -130,6 +130,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       nowIso: () => new Date(deps.clock.nowMs()).toISOString(),
       publish: (event) => events.publish(event),
       upstreamResolvers: () => upstreams,
+      warn: (message, err) => logger.warn({ err: err.message }, message),
     });
     await mkdir(join(config.dataRoot, 'network'), { recursive: true });
     await network.load();
@@ -197,7 +198,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
         const n = network.networks().find((x) => x.id === e.networkId);
         if (n) networks.push({ name: n.name, id: n.id, endpoint: e });
       }
-      return { networks };
+      return { networks, sandboxKey: network.sandboxPathOf(record.id) };
     };
     const imageExposedOf = (record: ContainerRecord): Record<string, unknown> => {
       try {

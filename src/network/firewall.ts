@@ -48,15 +48,25 @@ export function renderTable(table: string, state: FirewallState): string {
       forward.push(`    iifname ${bridge} oifname != ${bridge} drop`);
       forward.push(`    oifname ${bridge} iifname != ${bridge} drop`);
     } else {
+      // Outbound and between the network's own containers: open. Inward: only replies and
+      // connections to published ports (DNAT'd); an unpublished port is not reachable from outside.
       forward.push(`    iifname ${bridge} accept`);
       forward.push(`    oifname ${bridge} ct state established,related accept`);
       forward.push(`    oifname ${bridge} ct status dnat accept`);
+      forward.push(`    oifname ${bridge} drop`);
     }
   }
   // Different berth networks do not reach each other (as Docker's isolation chains).
   for (const a of state.networks) for (const b of state.networks) if (a !== b) forward.unshift(`    iifname ${quote(a.bridge)} oifname ${quote(b.bridge)} drop`);
   return [
     `table ip ${table} {`,
+    // route_localnet on the bridges (so published ports answer on 127.0.0.1) would otherwise let a container or
+    // a neighbour send to 127.0.0.1 and reach the host's loopback services (CVE-2020-8558). At raw
+    // priority, before conntrack turns a reply to a loopback DNAT back into one for 127.0.0.1.
+    '  chain loopback {',
+    '    type filter hook prerouting priority raw; policy accept;',
+    '    iifname != "lo" ip daddr 127.0.0.0/8 drop',
+    '  }',
     '  chain published {',
     ...published,
     '  }',

@@ -4,11 +4,11 @@
  * it, so addresses and routes go in while `runc create` runs instead of after it. A veth joined
  * to a running container later (`network connect`) is made inside it through the container's pid.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NAMESPACE_DIR } from './sandbox-name.js';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { InternalError } from '../lib/errors.js';
+import { errnoCode, InternalError } from '../lib/errors.js';
 
 export class Links {
   constructor(
@@ -21,14 +21,22 @@ export class Links {
     return access(`/sys/class/net/${name}`).then(() => true, () => false);
   }
 
-  /** Creates the bridge with the gateway address unless it is there; allows loopback DNAT to it. */
+  /** Creates the bridge with the gateway address unless it is there. */
   async ensureBridge(name: string, gatewayCidr: string): Promise<void> {
     if (!(await this.exists(name))) {
       await this.batch([`link add ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set ${name} up`]);
     }
-    // Published ports answer on 127.0.0.1: DNAT'd loopback packets may then leave by the bridge.
-    await writeFile(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, '1');
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+  }
+
+  /**
+   * Published ports answer on 127.0.0.1: DNAT'd loopback packets may then leave by the bridge.
+   * Only once the firewall drops packets for 127.0.0.0/8 that arrive from outside lo.
+   */
+  async allowLoopbackDnat(bridge: string): Promise<void> {
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1').catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err; // a bridge that is gone needs nothing
+    });
   }
 
   async removeLink(name: string): Promise<void> {
@@ -72,6 +80,31 @@ export class Links {
     for (const hostName of hostNames) if (await this.exists(hostName)) commands.push(`link delete ${hostName}`);
     if (await this.namespaceExists(name)) commands.push(`netns delete ${name}`);
     if (commands.length > 0) await this.batch(commands);
+  }
+
+  /** The named network namespaces on the host (every daemon's and anyone else's). */
+  async namespaces(): Promise<string[]> {
+    return readdir(NAMESPACE_DIR).catch(() => []);
+  }
+
+  /** The interfaces enslaved to a bridge (none when it does not exist). */
+  async bridgePorts(bridge: string): Promise<string[]> {
+    return readdir(`/sys/class/net/${bridge}/brif`).catch(() => []);
+  }
+
+  /**
+   * Removes a sandbox nothing records any more: its veth pairs are deleted from inside (which
+   * takes the host ends too, whatever they are called and even if a process still holds the
+   * namespace), then the namespace.
+   */
+  async purgeSandbox(name: string): Promise<void> {
+    const listed = await this.runner.run(this.ipPath, ['-n', name, '-o', 'link', 'show', 'type', 'veth']);
+    const veths = listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => /^\d+:\s+([^@:\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : [];
+    if (veths.length > 0) {
+      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: veths.map((v) => `link delete ${v}\n`).join('') });
+      if (result.exitCode !== 0) throw new InternalError(`ip -n ${name}: ${result.stderr.trim()}`);
+    }
+    if (await this.namespaceExists(name)) await this.batch([`netns delete ${name}`]);
   }
 
   private namespaceExists(name: string): Promise<boolean> {

@@ -5,14 +5,14 @@
  * Every change is made under one lock, persisted, and then the firewall is re-rendered.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, isIPv4 } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { Mutex } from '../lib/keyed-mutex.js';
 import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
-import { sandboxName } from './sandbox-name.js';
+import { SandboxNames } from './sandbox-name.js';
 import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
@@ -33,6 +33,8 @@ export interface NetworkServiceDeps {
   publish: (event: NewEvent) => void;
   /** The host's resolvers, for names the embedded DNS does not know. */
   upstreamResolvers: () => string[];
+  /** A problem worth the operator's attention that does not stop the daemon. */
+  warn?: (message: string, err: Error) => void;
 }
 
 export interface CreateNetworkRequest {
@@ -71,8 +73,24 @@ export class NetworkService {
   private state: NetworkStateData = { networks: [], endpoints: [] };
   private readonly lock = new Mutex();
   private readonly dns = new Map<string, EmbeddedDns>();
+  /**
+   * Containers this process has reserved endpoints or made a sandbox for: never a crash's
+   * leftover, even before they run (a restart policy can start one while reconcile waits).
+   */
+  private readonly wiredHere = new Set<string>();
+  /** The bridges in the table as last applied. */
+  private firewallBridges = new Set<string>();
 
-  constructor(private readonly deps: NetworkServiceDeps) {}
+  private readonly names: SandboxNames;
+
+  constructor(private readonly deps: NetworkServiceDeps) {
+    this.names = new SandboxNames(deps.bridgeName);
+  }
+
+  /** The path of a container's network namespace while it runs on a network (inspect's SandboxKey). */
+  sandboxPathOf(containerId: string): string {
+    return this.names.path(containerId);
+  }
 
   /** Loads the state and makes sure the predefined networks exist (before containers are restored). */
   async load(): Promise<void> {
@@ -94,18 +112,40 @@ export class NetworkService {
   }
 
   /**
-   * After containers are restored: forgets endpoints of containers that no longer run, brings the
+   * After containers are restored: removes what a crash left of containers that do not run (their
+   * sandboxes, veths on this daemon's bridges, reserved addresses and ports), brings the
    * user-defined bridges and their DNS up, and re-renders the firewall (nothing stale or doubled).
+   * Only this daemon's objects: sandboxes by its own name prefix, veths on its own bridges.
    */
   async reconcile(running: ReadonlySet<string>): Promise<void> {
     await this.lock.run(async () => {
-      const before = this.state.endpoints.length;
-      this.state.endpoints = this.state.endpoints.filter((e) => running.has(e.containerId));
-      if (this.state.endpoints.length !== before) await this.save();
+      // A leftover that cannot be removed is reported, not a reason to refuse to start.
+      const tryTo = (what: string, step: () => Promise<void>) => step().catch((err: Error) => this.deps.warn?.(`could not remove ${what}`, err));
+      const leftover = (containerId: string) => !running.has(containerId) && !this.wiredHere.has(containerId);
+      const stale = this.state.endpoints.filter((e) => leftover(e.containerId));
+      for (const containerId of new Set(stale.map((e) => e.containerId))) {
+        const name = this.names.name(containerId);
+        await tryTo(`network namespace ${name}`, () => this.deps.links.deleteSandbox(name, stale.filter((e) => e.containerId === containerId).map((e) => e.hostInterface)));
+      }
+      // A start cut short can leave a sandbox that no endpoint names any more.
+      for (const name of await this.deps.links.namespaces()) {
+        const owner = this.names.containerOf(name);
+        if (owner && leftover(owner)) await tryTo(`network namespace ${name}`, () => this.deps.links.purgeSandbox(name));
+      }
+      this.state.endpoints = this.state.endpoints.filter((e) => !stale.includes(e));
+      if (stale.length > 0) await this.save();
+      const inUse = new Set(this.state.endpoints.map((e) => e.hostInterface));
+      for (const network of this.state.networks.filter((n) => n.driver === 'bridge')) {
+        // berth's veths only (an interface someone else put on the bridge is theirs).
+        for (const port of await this.deps.links.bridgePorts(network.bridge)) {
+          if (port.startsWith('veth') && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
+        }
+      }
       for (const network of this.userNetworks()) await this.bringUp(network);
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
       // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.
+      // (A bridge left with route_localnet has no veth left on it, so nothing can arrive there.)
       else if (this.state.firewallInstalled !== false) await this.removeFirewall();
     });
   }
@@ -294,7 +334,10 @@ export class NetworkService {
           return endpoint ? `${endpoint.dnsNames[0]}.${network.name}` : undefined;
         },
       },
-      this.deps.upstreamResolvers,
+      {
+        accepts: (address) => isIPv4(address) && contains(parseSubnet(network.subnet), parseIPv4(address)),
+        upstreams: this.deps.upstreamResolvers,
+      },
     );
     await dns.start(network.gateway);
     this.dns.set(network.id, dns);
@@ -317,6 +360,7 @@ export class NetworkService {
     return this.lock.run(async () => {
       const network = this.resolve(networkTerm);
       if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: only bridge networks take endpoints`);
+      this.wiredHere.add(containerId);
       const existing = this.state.endpoints.find((e) => e.containerId === containerId && e.networkId === network.id);
       if (existing) return existing;
       if (request.aliases.length > 0 && network.name === 'bridge') throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
@@ -392,15 +436,18 @@ export class NetworkService {
    */
   async prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string> {
     const networks = this.networksOf(endpoints);
-    for (const network of networks) await this.lock.run(() => this.bringUp(network));
-    return this.deps.links.createSandbox(sandboxName(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
+    await this.lock.run(async () => {
+      for (const network of networks) await this.bringUp(network);
+      await this.coverWithFirewall(networks);
+    });
+    return this.deps.links.createSandbox(this.names.name(containerId), endpoints.map((e, index) => ({ hostName: e.hostInterface, bridge: networks[index]!.bridge, interfaceName: `eth${index}` })));
   }
 
   /** While the runtime creates the container: addresses and routes inside, then the published ports. */
   async configureSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<void> {
     const networks = this.networksOf(endpoints);
     await this.deps.links.configureSandbox(
-      sandboxName(containerId),
+      this.names.name(containerId),
       endpoints.map((e, index) => ({ interfaceName: `eth${index}`, mac: e.macAddress, address: e.ipAddress, prefixLength: e.prefixLength, gateway: e.gateway, defaultRoute: index === 0 && !networks[index]!.internal })),
     );
     if (endpoints.some((e) => e.ports.length > 0)) await this.lock.run(() => this.applyFirewall());
@@ -417,7 +464,10 @@ export class NetworkService {
   /** Wires a reserved endpoint into the container's namespace (as ethN) and opens its ports. */
   async plumb(endpoint: EndpointRecord, pid: number, interfaceName: string, defaultRoute: boolean): Promise<void> {
     const network = this.state.networks.find((n) => n.id === endpoint.networkId)!;
-    await this.lock.run(() => this.bringUp(network));
+    await this.lock.run(async () => {
+      await this.bringUp(network);
+      await this.coverWithFirewall([network]);
+    });
     await this.deps.links.plumb({ pid, hostName: endpoint.hostInterface, bridge: network.bridge, address: endpoint.ipAddress, prefixLength: endpoint.prefixLength, gateway: endpoint.gateway, mac: endpoint.macAddress, interfaceName, defaultRoute: defaultRoute && !network.internal });
     if (endpoint.ports.length > 0) await this.lock.run(() => this.applyFirewall());
     this.deps.publish({ Type: 'network', Action: 'connect', Actor: { ID: network.id, Attributes: { container: endpoint.containerId, name: network.name, type: 'bridge' } } });
@@ -427,8 +477,9 @@ export class NetworkService {
   async disconnect(containerId: string, networkId?: string): Promise<void> {
     await this.lock.run(async () => {
       const gone = this.state.endpoints.filter((e) => e.containerId === containerId && (!networkId || e.networkId === networkId));
+      if (!networkId) this.wiredHere.delete(containerId);
       // All of them: the sandbox goes too, its veth pairs with it.
-      if (!networkId) await this.deps.links.deleteSandbox(sandboxName(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
+      if (!networkId) await this.deps.links.deleteSandbox(this.names.name(containerId), gone.map((e) => e.hostInterface)).catch(() => undefined);
       if (gone.length === 0) return;
       this.state.endpoints = this.state.endpoints.filter((e) => !gone.includes(e));
       await this.save();
@@ -466,11 +517,21 @@ export class NetworkService {
       this.state.firewallInstalled = true;
       await this.save();
     }
-    await this.deps.firewall.apply(this.firewallState());
+    const state = this.firewallState();
+    await this.deps.firewall.apply(state);
+    this.firewallBridges = new Set(state.networks.map((n) => n.bridge));
+    // After the table: its drop of 127.0.0.0/8 from outside lo is what makes this safe.
+    for (const n of state.networks) await this.deps.links.allowLoopbackDnat(n.bridge);
+  }
+
+  /** The table covers these networks' bridges (masquerade, isolation, the loopback guard) before a container uses them. */
+  private async coverWithFirewall(networks: readonly NetworkRecord[]): Promise<void> {
+    if (networks.some((n) => !this.firewallBridges.has(n.bridge))) await this.applyFirewall();
   }
 
   private async removeFirewall(): Promise<void> {
     await this.deps.firewall.remove();
+    this.firewallBridges.clear();
     this.state.firewallInstalled = false;
     await this.save();
   }

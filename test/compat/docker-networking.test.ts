@@ -143,7 +143,7 @@ describe('docker CLI networking on berthd', { skip: ready ? false : 'needs root,
 
   test('a container\'s network namespace exists while it runs, with lo up, and goes when it exits, also while berthd is away', async () => {
     const id = (await run('run', '-d', 'web', 'sh', '-c', 'sleep 1.5')).stdout.trim();
-    const sandbox = `/run/netns/berth-${id}`;
+    const sandbox = `/run/netns/berth-${daemon.bridge}-${id}`; // a test daemon's own prefix
     try {
       assert.equal(existsSync(sandbox), true, 'namespace named after the container');
       assert.equal((await run('inspect', '-f', '{{.NetworkSettings.SandboxKey}}', id)).stdout, `${sandbox}\n`);

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -64,8 +64,10 @@ async function removeContainersOf(execRoot: string): Promise<void> {
   }
 }
 
-/** A safety net after berthd's own clean-up: the test daemon's bridge and nftables table. */
+/** A safety net after berthd's own clean-up: the test daemon's network namespaces, bridge and nftables table. */
 function removeNetworkOf(bridge: string): void {
+  const ownNamespaces = (existsSync('/run/netns') ? readdirSync('/run/netns') : []).filter((n) => n.startsWith(`berth-${bridge}-`));
+  for (const name of ownNamespaces) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${bridge}`], { stdio: 'ignore' });
 }
