@@ -94,7 +94,7 @@ export class CrashHarness {
   private serial = 0;
   private readonly random: () => number;
 
-  constructor(readonly seed: number) {
+  constructor(readonly seed: number, private readonly progress = false) {
     this.random = seededRandom(seed);
   }
 
@@ -228,7 +228,13 @@ export class CrashHarness {
     await inFlight;
     this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms`);
     this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true });
+    const before = this.violations.length;
     await this.checkAfterRestart();
+    // The long form reports as it goes (CHAOS_PROGRESS=1), so a stopped run still says what it found.
+    if (this.progress) {
+      process.stderr.write(`${this.log[this.log.length - 1]}\n`);
+      for (const v of this.violations.slice(before)) process.stderr.write(`  [${v.invariant}] ${v.detail}\n`);
+    }
   }
 
   private async crash(): Promise<void> {
@@ -353,9 +359,33 @@ export class CrashHarness {
     for (const dir of emptyDirs) for (const name of existsSync(dir) ? readdirSync(dir) : []) left('files', join(dir, name));
   }
 
+  /**
+   * Safety net after the checks (which report what was left): this run's netns, conmons and
+   * container cgroups go too, so a failed run leaves the host as it found it.
+   */
   async tearDown(): Promise<void> {
     await this.crash().catch(() => undefined);
-    await this.daemon?.cleanup();
+    if (this.daemon) {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        const cmdline = readCmdline(pid);
+        if (/(^|\/)conmon\0/.test(cmdline) && cmdline.includes(this.root)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      }
+      await this.daemon.cleanup();
+      for (const id of this.seenIds) if (existsSync(`/run/netns/berth-${id}`)) spawnSync('ip', ['netns', 'delete', `berth-${id}`]);
+      const cgroupParent = `berth-test-${basename(this.root)}`;
+      for (const controller of readdirSync('/sys/fs/cgroup')) {
+        const dir = join('/sys/fs/cgroup', controller, cgroupParent);
+        if (!existsSync(dir)) continue;
+        for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) spawnSync('rmdir', [join(dir, child.name)]);
+        spawnSync('rmdir', [dir]);
+      }
+    }
     await this.registry?.cleanup();
   }
 }
