@@ -950,8 +950,8 @@ export class ContainerService {
   async startWithDaemon(): Promise<void> {
     for (const record of this.deps.store.all()) {
       if (record.manuallyStopped || !restartsWithDaemon(record.hostConfig['RestartPolicy'] as RestartPolicy | undefined)) continue;
-      // A restart whose backoff has run may still be starting it: never two starts at once.
-      if (record.state.status === 'running' || record.state.status === 'paused' || this.restartTimers.has(record.id) || this.restartsInFlight.has(record.id)) continue;
+      // A restart already under way holds the container's lock: this start then finds it running.
+      if (record.state.status === 'running' || record.state.status === 'paused' || this.restartTimers.has(record.id)) continue;
       await this.start(record.id, { restart: true }).catch(() => undefined);
     }
   }
@@ -1124,7 +1124,7 @@ export class ContainerService {
    */
   private async removeOrphans(): Promise<void> {
     const known = (id: string) => this.deps.store.all().some((r) => r.id === id) || this.creating.has(id);
-    for (const key of await this.deps.snapshotter.snapshotKeys()) {
+    for (const key of await this.deps.snapshotter.keys()) {
       if (known(key)) continue;
       await this.filesystem.unmount(key).catch(() => undefined);
       await this.deps.snapshotter.remove(key);

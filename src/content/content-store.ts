@@ -3,14 +3,20 @@
  * blobs/sha256/<hex> only after its digest is checked, so a reader never sees a partial blob.
  */
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { FailedPreconditionError, NotFoundError, errnoCode } from '../lib/errors.js';
-import { syncDirectory } from '../lib/atomic-file.js';
-import { digestHex, sha256Hasher, type Digest } from './digest.js';
+import { syncDirectory, writeFileAtomic } from '../lib/atomic-file.js';
+import { digestHex, digestOf, sha256Hasher, type Digest } from './digest.js';
+
+async function hashFile(path: string): Promise<string> {
+  const hash = sha256Hasher();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 export interface BlobInfo {
   digest: Digest;
@@ -47,21 +53,69 @@ export class LocalContentStore implements ContentStore {
     this.ingestDir = join(root, 'ingest');
   }
 
-  /** Opens the store under `root`, discarding partial ingests left by a crash. */
+  /**
+   * Opens the store under `root`, finishing what a crash left: partial ingests are removed, and
+   * every blob written since the previous open is hashed again and removed if it does not match
+   * its name (a pull fetches it again), so a damaged blob is never served.
+   */
   static async open(root: string): Promise<LocalContentStore> {
     const store = new LocalContentStore(root);
     await mkdir(store.blobsDir, { recursive: true, mode: 0o700 });
     await rm(store.ingestDir, { recursive: true, force: true });
     await mkdir(store.ingestDir, { recursive: true, mode: 0o700 });
+    const marker = join(root, 'opened');
+    const previousOpen = await stat(marker).then(
+      (s) => s.mtimeMs,
+      (err: unknown) => {
+        if (errnoCode(err) === 'ENOENT') return 0;
+        throw err;
+      },
+    );
+    await writeFileAtomic(marker, '');
+    store.removedAtOpen = await store.verifyWrittenSince(previousOpen);
     return store;
+  }
+
+  /** Blobs open() found damaged and removed. */
+  removedAtOpen: Digest[] = [];
+
+  private async verifyWrittenSince(sinceMs: number): Promise<Digest[]> {
+    const removed: Digest[] = [];
+    for (const hex of await readdir(this.blobsDir)) {
+      const path = join(this.blobsDir, hex);
+      if (!/^[a-f0-9]{64}$/.test(hex)) {
+        // Not a blob name: a temp file of an older layout. Blobs only ever appear by rename.
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      const info = await stat(path).catch((err: unknown) => {
+        if (errnoCode(err) === 'ENOENT') return undefined;
+        throw err;
+      });
+      // Written in the last second before the previous open counts as new: mtimes can be coarse.
+      if (!info || info.mtimeMs < sinceMs - 1000) continue;
+      const actual = await hashFile(path).catch(() => undefined); // unreadable: kept, never deleted for a read error
+      if (actual !== undefined && actual !== hex) {
+        await this.delete(`sha256:${hex}`);
+        removed.push(`sha256:${hex}`);
+      }
+    }
+    return removed;
   }
 
   path(digest: Digest): string {
     return join(this.blobsDir, digestHex(digest));
   }
 
+  /** Whether the blob is stored; a stat error other than ENOENT is an error, not "absent". */
   async has(digest: Digest): Promise<boolean> {
-    return stat(this.path(digest)).then(() => true, () => false);
+    return stat(this.path(digest)).then(
+      () => true,
+      (err: unknown) => {
+        if (errnoCode(err) === 'ENOENT') return false;
+        throw err;
+      },
+    );
   }
 
   async info(digest: Digest): Promise<BlobInfo> {
@@ -73,13 +127,20 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
+  /** The whole blob, checked against its digest: a damaged blob is removed and never returned. */
   async readBytes(digest: Digest): Promise<Buffer> {
+    let bytes: Buffer;
     try {
-      return await readFile(this.path(digest));
+      bytes = await readFile(this.path(digest));
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw new NotFoundError(`content ${digest}: not found`);
       throw err;
     }
+    if (digestOf(bytes) !== digest) {
+      await this.delete(digest);
+      throw new FailedPreconditionError(`content ${digest}: the stored bytes do not match the digest; removed (pull or load the image again)`, { code: 'BERTH_DIGEST_MISMATCH' });
+    }
+    return bytes;
   }
 
   readStream(digest: Digest): ReadStream {
@@ -130,6 +191,13 @@ export class LocalContentStore implements ContentStore {
    * Used by the registry, whose resumable uploads live outside ingest/.
    */
   async commitFile(path: string, digest: Digest): Promise<BlobInfo> {
+    // The caller's writer may not have flushed: the bytes reach the disk before the name does.
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(path, this.path(digest));
     await syncDirectory(this.blobsDir);
     return this.info(digest);
@@ -144,9 +212,16 @@ export class LocalContentStore implements ContentStore {
   async list(): Promise<BlobInfo[]> {
     const names = await readdir(this.blobsDir);
     const infos = await Promise.all(
-      names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map(async (hex) => ({ digest: `sha256:${hex}` as Digest, size: (await stat(join(this.blobsDir, hex))).size })),
+      names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map(async (hex) => {
+        // A blob deleted since readdir is simply not listed.
+        const info = await stat(join(this.blobsDir, hex)).catch((err: unknown) => {
+          if (errnoCode(err) === 'ENOENT') return undefined;
+          throw err;
+        });
+        return info && { digest: `sha256:${hex}` as Digest, size: info.size };
+      }),
     );
-    return infos;
+    return infos.filter((i): i is BlobInfo => i !== undefined);
   }
 }
 

@@ -171,6 +171,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       stats: new ContainerStatsReader('/sys/fs/cgroup', host.cgroupMode === 'unified'),
     });
     await images.start();
+    for (const repair of images.repairs) logger.warn(repair);
+    for (const digest of content.removedAtOpen) logger.warn({ digest }, 'a blob written before the last stop did not match its digest: removed');
     await containers.restore();
     await network.reconcile(new Set(containers.list().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.id)));
     await containers.startWithDaemon();

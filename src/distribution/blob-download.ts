@@ -32,15 +32,28 @@ export function downloadBlob(options: DownloadOptions): Readable {
     const temp = content.tempPath('pull');
     // A write stream, awaited only when its buffer is full, so the unpacker never waits on the disk.
     const file: WriteStream = createWriteStream(temp, { mode: 0o644, flush: true });
+    // A write error (ENOSPC) is kept and thrown at the next write: never an unhandled rejection,
+    // which would end berthd, and never a wait for a 'drain' that cannot come.
+    let fileError: Error | undefined;
     const fileDone = new Promise<void>((resolve, reject) => {
-      file.once('close', () => resolve());
-      file.once('error', reject);
-    });
-    const write = async (buffer: Buffer) => {
-      if (!file.write(buffer)) await new Promise<void>((resolve, reject) => {
-        file.once('drain', resolve);
-        file.once('error', reject);
+      file.once('close', () => (fileError ? reject(fileError) : resolve()));
+      file.once('error', (err) => {
+        fileError = err;
+        reject(err);
       });
+    });
+    fileDone.catch(() => undefined);
+    const write = async (buffer: Buffer) => {
+      if (fileError) throw fileError;
+      if (!file.write(buffer)) await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        file.once('error', onError);
+        file.once('drain', () => {
+          file.off('error', onError);
+          resolve();
+        });
+      });
+      if (fileError) throw fileError;
     };
     const hash = sha256Hasher();
     let received = 0;

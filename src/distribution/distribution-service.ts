@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { LocalContentStore } from '../content/index.js';
 import { digestOf, type Digest } from '../content/digest.js';
-import type { Snapshotter } from '../snapshots/index.js';
+import { chainIds, type Snapshotter } from '../snapshots/index.js';
 import type { Clock } from '../lib/clock.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
@@ -147,84 +147,90 @@ export class DistributionService {
     const scope = `repository:${ref.path}:pull`;
     const { content, snapshotter, images } = this.deps;
     progress({ status: `Pulling from ${ref.path}`, id: ref.tag ?? ref.digest });
-    await images.exclusive(async () => {
-      try {
-        let configBytes: Buffer;
-        if (await content.has(manifest.config.digest)) {
-          configBytes = await content.readBytes(manifest.config.digest);
-        } else {
-          const response = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
-          if (!response.ok) throw await RegistryClient.errorFrom(response, `pulling config ${manifest.config.digest}`);
-          configBytes = Buffer.from(await response.arrayBuffer());
-          if (digestOf(configBytes) !== manifest.config.digest) throw new InvalidArgumentError(`image config verification failed for digest ${manifest.config.digest}`);
-        }
-        const config = parseImageConfig(configBytes);
-        const diffIds = config.rootfs.diff_ids;
-        if (diffIds.length !== manifest.layers.length) throw new InvalidArgumentError(`invalid image: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`);
-
-        const throttle = new ProgressThrottle(() => this.deps.clock.nowMs());
-        let parent: Digest | undefined;
-        const present: boolean[] = [];
-        for (const [i, layer] of manifest.layers.entries()) {
-          parent = parent ? digestOf(`${parent} ${diffIds[i]}`) : diffIds[i]!;
-          present.push(snapshotter.layer(parent) !== undefined && (await content.has(layer.digest)));
-          progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortId(layer.digest) });
-        }
-        await snapshotter.applyLayers(
-          undefined,
-          manifest.layers.map((layer, i) => ({
-            // Every layer is checked against the config's DiffID; present chains are skipped.
-            diffId: diffIds[i],
-            open: () => {
-              const id = shortId(layer.digest);
-              const stream = downloadBlob({
-                client,
-                repo: ref.path,
-                scope,
-                digest: layer.digest,
-                size: layer.size,
-                content,
-                onBytes: (received) => {
-                  if (throttle.due(id, received >= layer.size)) {
-                    progress({ status: 'Downloading', progressDetail: { current: received, total: layer.size }, progress: progressBar(received, layer.size), id });
-                  }
-                },
-              });
-              stream.once('end', () => {
-                progress({ status: 'Download complete', progressDetail: {}, id });
-              });
-              return stream;
-            },
-          })),
-          this.deps.config.maxConcurrentDownloads,
-        );
-        for (const [i, layer] of manifest.layers.entries()) if (!present[i]) progress({ status: 'Pull complete', progressDetail: {}, id: shortId(layer.digest) });
-        // A chain that was already unpacked (say, from an import) may still lack this blob: fetch
-        // it, and check it decompresses to the layer's DiffID before keeping it.
-        for (const [i, layer] of manifest.layers.entries()) {
-          if (await content.has(layer.digest)) continue;
-          const stream = downloadBlob({ client, repo: ref.path, scope, digest: layer.digest, size: layer.size, content, onBytes: () => undefined });
-          const { stream: plain } = await openDecompressed(stream);
-          const hash = createHash('sha256');
-          for await (const chunk of plain) hash.update(chunk as Buffer);
-          if (`sha256:${hash.digest('hex')}` !== diffIds[i]) {
-            await content.delete(layer.digest);
-            throw new InvalidArgumentError(`layer ${layer.digest} does not match DiffID ${diffIds[i]} of the image config`);
-          }
-        }
-        await content.putBytes(resolved.manifestBytes, resolved.manifestDescriptor.digest);
-        const repoDigest = `${ref.domain}/${ref.path}@${resolved.topDigest}`;
-        const result = await images.registerPulled(configBytes, manifest.layers, resolved.manifestDescriptor, ref.tag ? ref : undefined, repoDigest);
-        await this.rememberSource(manifest.layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
-        progress({ status: `Digest: ${resolved.topDigest}` });
-        const allPresent = present.every(Boolean);
-        progress({ status: `Status: ${result.existed && allPresent ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarReference(ref)}` });
-        this.deps.publish({ Type: 'image', Action: 'pull', Actor: { ID: familiarReference(ref), Attributes: { name: familiarReference(ref) } } });
-      } catch (err) {
-        await images.collectUnused();
-        throw err;
+    // No lock while downloading: a lease keeps what this pull fetches from any GC (an rmi or a
+    // prune meanwhile), and only the recording of the image waits for the image lock.
+    const lease = images.lease({ blobs: [manifest.config.digest, resolved.manifestDescriptor.digest, ...manifest.layers.map((l) => l.digest)] });
+    try {
+      let configBytes: Buffer;
+      if (await content.has(manifest.config.digest)) {
+        configBytes = await content.readBytes(manifest.config.digest);
+      } else {
+        const response = await client.request('GET', `/v2/${ref.path}/blobs/${manifest.config.digest}`, { scope });
+        if (!response.ok) throw await RegistryClient.errorFrom(response, `pulling config ${manifest.config.digest}`);
+        configBytes = Buffer.from(await response.arrayBuffer());
+        if (digestOf(configBytes) !== manifest.config.digest) throw new InvalidArgumentError(`image config verification failed for digest ${manifest.config.digest}`);
       }
-    });
+      const config = parseImageConfig(configBytes);
+      const diffIds = config.rootfs.diff_ids;
+      if (diffIds.length !== manifest.layers.length) throw new InvalidArgumentError(`invalid image: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`);
+      // Held before "Already exists" is decided, so a present layer cannot go before it is used.
+      lease.add({ chains: chainIds(diffIds) });
+
+      const throttle = new ProgressThrottle(() => this.deps.clock.nowMs());
+      let parent: Digest | undefined;
+      const present: boolean[] = [];
+      for (const [i, layer] of manifest.layers.entries()) {
+        parent = parent ? digestOf(`${parent} ${diffIds[i]}`) : diffIds[i]!;
+        present.push(snapshotter.layer(parent) !== undefined && (await content.has(layer.digest)));
+        progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortId(layer.digest) });
+      }
+      await snapshotter.applyLayers(
+        undefined,
+        manifest.layers.map((layer, i) => ({
+          // Every layer is checked against the config's DiffID; present chains are skipped.
+          diffId: diffIds[i],
+          open: () => {
+            const id = shortId(layer.digest);
+            const stream = downloadBlob({
+              client,
+              repo: ref.path,
+              scope,
+              digest: layer.digest,
+              size: layer.size,
+              content,
+              onBytes: (received) => {
+                if (throttle.due(id, received >= layer.size)) {
+                  progress({ status: 'Downloading', progressDetail: { current: received, total: layer.size }, progress: progressBar(received, layer.size), id });
+                }
+              },
+            });
+            stream.once('end', () => {
+              progress({ status: 'Download complete', progressDetail: {}, id });
+            });
+            return stream;
+          },
+        })),
+        this.deps.config.maxConcurrentDownloads,
+      );
+      for (const [i, layer] of manifest.layers.entries()) if (!present[i]) progress({ status: 'Pull complete', progressDetail: {}, id: shortId(layer.digest) });
+      // A chain that was already unpacked (say, from an import) may still lack this blob: fetch
+      // it, and check it decompresses to the layer's DiffID before keeping it.
+      for (const [i, layer] of manifest.layers.entries()) {
+        if (await content.has(layer.digest)) continue;
+        const stream = downloadBlob({ client, repo: ref.path, scope, digest: layer.digest, size: layer.size, content, onBytes: () => undefined });
+        const { stream: plain } = await openDecompressed(stream);
+        const hash = createHash('sha256');
+        for await (const chunk of plain) hash.update(chunk as Buffer);
+        if (`sha256:${hash.digest('hex')}` !== diffIds[i]) {
+          await content.delete(layer.digest);
+          throw new InvalidArgumentError(`layer ${layer.digest} does not match DiffID ${diffIds[i]} of the image config`);
+        }
+      }
+      await content.putBytes(resolved.manifestBytes, resolved.manifestDescriptor.digest);
+      const repoDigest = `${ref.domain}/${ref.path}@${resolved.topDigest}`;
+      const result = await images.exclusive(() => images.registerPulled(configBytes, manifest.layers, resolved.manifestDescriptor, ref.tag ? ref : undefined, repoDigest));
+      await this.rememberSource(manifest.layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
+      progress({ status: `Digest: ${resolved.topDigest}` });
+      const allPresent = present.every(Boolean);
+      progress({ status: `Status: ${result.existed && allPresent ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarReference(ref)}` });
+      this.deps.publish({ Type: 'image', Action: 'pull', Actor: { ID: familiarReference(ref), Attributes: { name: familiarReference(ref) } } });
+    } catch (err) {
+      lease.release();
+      await images.exclusive(() => images.collectUnused());
+      throw err;
+    } finally {
+      lease.release();
+    }
   }
 
   private sources = new Map<Digest, Set<string>>();

@@ -12,11 +12,12 @@ import type { Snapshotter } from '../snapshots/index.js';
 import { chainIds } from '../snapshots/index.js';
 import type { Clock } from '../lib/clock.js';
 import { Mutex } from '../lib/keyed-mutex.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
+import { BerthError, ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import { detectCompression } from '../archive/compression.js';
 import { MediaTypes, ociLayerMediaType, parseImageConfig, parseManifest, type Descriptor, type ContainerConfig, type ImageConfig, type ImageManifest, type Platform } from '../oci/index.js';
 import type { NewEvent } from '../events/index.js';
 import { ImageStore } from './image-store.js';
+import { Leases, type Lease } from './leases.js';
 import type { ImageRecord } from './image-record.js';
 import { applyChanges } from './image-changes.js';
 import { readImageArchive, type ArchiveImage } from './image-load.js';
@@ -65,6 +66,7 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 export class ImageService {
   private readonly lock = new Mutex();
   private readonly configs = new Map<Digest, ImageConfig>();
+  private readonly leases = new Leases();
 
   /** Tells build-cache intermediates (hidden from lists, kept by image prune) from images. */
   private buildCache: { isIntermediate(id: Digest): boolean } = { isIntermediate: () => false };
@@ -189,8 +191,44 @@ export class ImageService {
 
   /** Loads every image config into memory so listing needs no disk reads. */
   async start(): Promise<void> {
-    for (const record of this.deps.store.all()) this.configs.set(record.id, parseImageConfig(await this.deps.content.readBytes(record.id)));
-    await this.lock.run(() => this.collectGarbage());
+    await this.lock.run(async () => {
+      for (const record of this.deps.store.all()) {
+        const config = await this.deps.content.readBytes(record.id).then(parseImageConfig, (err: unknown) => {
+          if (err instanceof BerthError && (err.kind === 'NotFound' || err.code === 'BERTH_DIGEST_MISMATCH')) return undefined;
+          throw err;
+        });
+        if (config) this.configs.set(record.id, config);
+        else this.repairs.push(`image ${record.id}: its config blob is missing or damaged; removed (pull or load it again)`);
+      }
+      for (const record of this.deps.store.all()) {
+        if (!this.configs.has(record.id)) await this.deps.store.remove(record.id);
+        else await this.repairLayers(record);
+      }
+      await this.collectGarbage();
+    });
+  }
+
+  /** What start() found damaged and repaired or removed, for the daemon's log. */
+  readonly repairs: string[] = [];
+
+  /**
+   * An image whose layer chain lost a layer (a crash before the layer was recorded, a damaged
+   * record) gets it unpacked again from its blobs; without the blobs a pull of the image repairs it.
+   */
+  private async repairLayers(record: ImageRecord): Promise<void> {
+    const chains = chainIds(record.diffIds);
+    if (chains.every((chain) => this.deps.snapshotter.layer(chain))) return;
+    for (const layer of record.layers) {
+      if (!(await this.deps.content.has(layer.digest))) {
+        this.repairs.push(`image ${record.id}: layer ${layer.digest} is missing and its blob too; pull the image again`);
+        return;
+      }
+    }
+    await this.deps.snapshotter.applyLayers(
+      undefined,
+      record.layers.map((layer, i) => ({ open: () => this.deps.content.readStream(layer.digest), diffId: record.diffIds[i] })),
+    );
+    this.repairs.push(`image ${record.id}: unpacked its missing layers again`);
   }
 
   count(): number {
@@ -612,7 +650,10 @@ export class ImageService {
     return { LayersSize: layersSize, Images: this.list({ filters: new Map(), sharedSize: true }).map((i) => ({ ...i, Containers: Math.max(0, i.Containers) })) };
   }
 
-  /** Removes blobs and layers that no image (and no snapshot) uses. Call under the lock. */
+  /**
+   * Removes blobs and layers that no image, no snapshot and no lease uses. Call under the lock.
+   * Leases are checked again right before each removal: a create may take one while this runs.
+   */
   private async collectGarbage(): Promise<{ layers: Digest[]; bytes: number }> {
     const blobs = new Set<Digest>();
     const chains = new Set<Digest>(this.deps.usage.chainsInUse());
@@ -622,29 +663,53 @@ export class ImageService {
       for (const layer of record.layers) blobs.add(layer.digest);
       for (const chain of chainIds(record.diffIds)) chains.add(chain);
     }
-    // A chain in use keeps its parents.
-    for (const chain of [...chains]) {
-      let parent = this.deps.snapshotter.layer(chain)?.parent;
-      while (parent && !chains.has(parent)) {
-        chains.add(parent);
-        parent = this.deps.snapshotter.layer(parent)?.parent;
-      }
-    }
+    const kept = this.withParents([...chains, ...this.leases.heldChains()]);
     const depth = (chain: Digest): number => {
       let n = 0;
       for (let p = this.deps.snapshotter.layer(chain)?.parent; p; p = this.deps.snapshotter.layer(p)?.parent) n++;
       return n;
     };
-    const doomed = this.deps.snapshotter.layers().filter((l) => !chains.has(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    const doomed = this.deps.snapshotter.layers().filter((l) => !kept.has(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    const removed: Digest[] = [];
     let bytes = 0;
     for (const layer of doomed) {
+      // Synchronous checks right before removeLayer, which drops the record before it awaits.
+      if (this.withParents(this.leases.heldChains()).has(layer.chainId)) continue;
+      if (this.deps.snapshotter.layers().some((l) => l.parent === layer.chainId)) continue;
       await this.deps.snapshotter.removeLayer(layer.chainId);
+      removed.push(layer.chainId);
       bytes += layer.size;
     }
     for (const blob of await this.deps.content.list()) {
-      if (!blobs.has(blob.digest)) await this.deps.content.delete(blob.digest);
+      if (!blobs.has(blob.digest) && !this.leases.holdsBlob(blob.digest)) await this.deps.content.delete(blob.digest);
     }
-    return { layers: doomed.map((l) => l.chainId), bytes };
+    return { layers: removed, bytes };
+  }
+
+  /** `chains` and every layer they stand on. */
+  private withParents(chains: readonly Digest[]): Set<Digest> {
+    const all = new Set<Digest>();
+    for (const chain of chains) {
+      for (let current: Digest | undefined = chain; current && !all.has(current); current = this.deps.snapshotter.layer(current)?.parent) all.add(current);
+    }
+    return all;
+  }
+
+  /**
+   * Keeps the layer chain `chainId` (and the layers under it) from garbage collection until the
+   * returned release is called: what a container create holds from resolving its image until its
+   * record names the chain. Throws NotFound when the chain is not (or no longer) unpacked.
+   */
+  holdChain(chainId: Digest | undefined): () => void {
+    if (!chainId) return () => undefined;
+    if (!this.deps.snapshotter.layer(chainId)) throw new NotFoundError(`layer ${chainId} does not exist: the image was removed`);
+    const lease = this.leases.take({ chains: [chainId] });
+    return () => lease.release();
+  }
+
+  /** A lease for work in progress (a pull): what it holds outlives any GC until it is released. */
+  lease(items: { chains?: readonly Digest[]; blobs?: readonly Digest[] } = {}): Lease {
+    return this.leases.take(items);
   }
 }
 

@@ -3,13 +3,31 @@
  * all references, each written atomically; indexes live in memory. Lookup follows Docker: a
  * reference first, then a full ID, then a unique ID prefix.
  */
-import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import { digestHex, type Digest } from '../content/digest.js';
 import type { ImageRecord } from './image-record.js';
 import { familiarReference, formatReference, parseNormalizedReference, withDefaultTag, type ImageReference } from './reference.js';
+
+function parseRecord(text: string): ImageRecord | undefined {
+  try {
+    const record = JSON.parse(text) as ImageRecord;
+    return typeof record.id === 'string' && Array.isArray(record.diffIds) && Array.isArray(record.layers) && record.manifest ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Temp files of writeFileAtomic (".<name>.<hex>.tmp") a crash left in `dir`. */
+async function removeAtomicTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) await unlink(join(dir, name)).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
+  }
+}
 
 export interface ResolvedImage {
   record: ImageRecord;
@@ -24,17 +42,29 @@ export class ImageStore {
 
   private constructor(private readonly root: string) {}
 
+  /**
+   * Loads records and references. A crash leaves at most temp files of atomic writes (removed);
+   * a record that does not parse is set aside as `.corrupt` for the operator, never deleted; any
+   * read error other than ENOENT stops the open.
+   */
   static async open(root: string): Promise<ImageStore> {
     const store = new ImageStore(root);
-    await mkdir(join(root, 'records'), { recursive: true, mode: 0o700 });
-    for (const name of await readdir(join(root, 'records'))) {
+    const recordsDir = join(root, 'records');
+    await mkdir(recordsDir, { recursive: true, mode: 0o700 });
+    await removeAtomicTemps(root);
+    await removeAtomicTemps(recordsDir);
+    for (const name of await readdir(recordsDir)) {
       if (!name.endsWith('.json')) continue;
+      let text: string;
       try {
-        const record = JSON.parse(await readFile(join(root, 'records', name), 'utf8')) as ImageRecord;
-        store.records.set(record.id, record);
-      } catch {
-        await unlink(join(root, 'records', name)).catch(() => undefined);
+        text = await readFile(join(recordsDir, name), 'utf8');
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') continue;
+        throw err;
       }
+      const record = parseRecord(text);
+      if (record && `${digestHex(record.id)}.json` === name) store.records.set(record.id, record);
+      else await rename(join(recordsDir, name), join(recordsDir, `${name}.corrupt`));
     }
     try {
       const refs = JSON.parse(await readFile(join(root, 'references.json'), 'utf8')) as Record<string, Digest>;
@@ -67,8 +97,12 @@ export class ImageStore {
       }
     }
     if (changed) await this.saveReferences();
+    // The file goes first: a record that failed to go must stay known, or its layers would be
+    // collected while the record comes back at the next start.
+    await unlink(join(this.root, 'records', `${digestHex(id)}.json`)).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
     this.records.delete(id);
-    await unlink(join(this.root, 'records', `${digestHex(id)}.json`)).catch(() => undefined);
   }
 
   /** Points `ref` at `id`; returns the image it pointed at before, if another. */

@@ -3,16 +3,17 @@
  * layers/<chain>/diff, named by a short link in l/ so that a deep chain's mount options stay
  * under the page size; snapshots get upper/ and work/ over the read-only chain.
  */
-import { mkdir, readFile, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/layer-apply.js';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { syncDirectory, writeFileAtomic } from '../lib/atomic-file.js';
 import { ensureDirectoryMode } from '../lib/directory-mode.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from '../lib/errors.js';
 import { digestHex, type Digest } from '../content/digest.js';
+import { syncFilesystem } from './sync-filesystem.js';
 import { chainIdOf, type LayerInfo, type LayerSource, type Mount, type Snapshotter } from './snapshotter.js';
 
 interface LayerRecord extends LayerInfo {
@@ -27,8 +28,30 @@ function newLinkName(): string {
   return Array.from(bytes, (b) => LINK_ALPHABET[b % LINK_ALPHABET.length]).join('');
 }
 
+/**
+ * A layer's record, or undefined when there is none to trust (never written, or not a record).
+ * Any other read error is thrown: a layer is never removed because a read failed.
+ */
+async function readLayerRecord(dir: string): Promise<LayerRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'layer.json'), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    const record = JSON.parse(text) as LayerRecord;
+    return typeof record.chainId === 'string' && typeof record.link === 'string' && /^[A-Z0-9]{26}$/.test(record.link) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class OverlaySnapshotter implements Snapshotter {
   private readonly records = new Map<Digest, LayerRecord>();
+  /** Chains being moved into place right now. */
+  private readonly committing = new Map<Digest, Promise<void>>();
 
   private constructor(
     private readonly root: string,
@@ -36,7 +59,12 @@ export class OverlaySnapshotter implements Snapshotter {
     private readonly limits: { maxUnpackedBytes?: number } = {},
   ) {}
 
-  /** Opens the store, loading layer records and discarding half-unpacked layers. */
+  /**
+   * Opens the store and finishes or undoes what a crash left half done: staging dirs are removed,
+   * a layer whose record was never written is removed (a pull unpacks it again), a recorded layer
+   * missing its short link gets it back, and links to no layer are dropped. Only ENOENT means
+   * "absent": any other read error stops the open rather than delete a layer.
+   */
   static async open(root: string, runner: CommandRunner, limits: { maxUnpackedBytes?: number | undefined } = {}): Promise<OverlaySnapshotter> {
     const store = new OverlaySnapshotter(root, runner, limits.maxUnpackedBytes === undefined ? {} : { maxUnpackedBytes: limits.maxUnpackedBytes });
     await ensureDirectoryMode(root, 0o700); // layers and containers' upper dirs hold setuid files
@@ -44,15 +72,41 @@ export class OverlaySnapshotter implements Snapshotter {
     await rm(join(root, 'tmp'), { recursive: true, force: true });
     await mkdir(join(root, 'tmp'), { mode: 0o700 });
     for (const hex of await readdir(join(root, 'layers'))) {
-      try {
-        const record = JSON.parse(await readFile(join(root, 'layers', hex, 'layer.json'), 'utf8')) as LayerRecord;
-        store.records.set(record.chainId, record);
-      } catch {
-        // No record: the layer never finished. Remove what is there.
-        await rm(join(root, 'layers', hex), { recursive: true, force: true });
-      }
+      const record = await readLayerRecord(join(root, 'layers', hex));
+      if (record && digestHex(record.chainId) === hex) store.records.set(record.chainId, record);
+      else await rm(join(root, 'layers', hex), { recursive: true, force: true });
     }
+    await store.reconcileLinks();
     return store;
+  }
+
+  /** Every recorded layer has its link in l/; every link in l/ names a recorded layer. */
+  private async reconcileLinks(): Promise<void> {
+    const linksDir = join(this.root, 'l');
+    const wanted = new Map([...this.records.values()].map((r) => [r.link, `../layers/${digestHex(r.chainId)}/diff`]));
+    let changed = false;
+    for (const name of await readdir(linksDir)) {
+      const target = await readlink(join(linksDir, name)).catch((err: unknown) => {
+        if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'EINVAL') return undefined;
+        throw err;
+      });
+      if (target !== undefined && wanted.get(name) === target) {
+        wanted.delete(name);
+        continue;
+      }
+      await rm(join(linksDir, name), { recursive: true, force: true });
+      changed = true;
+    }
+    for (const [name, target] of wanted) {
+      await symlink(target, join(linksDir, name));
+      changed = true;
+    }
+    if (changed) await syncDirectory(linksDir);
+  }
+
+  /** Keys of every snapshot directory, finished or not (for the owner's reconcile). */
+  async keys(): Promise<string[]> {
+    return (await readdir(join(this.root, 'snapshots'))).filter((name) => !name.startsWith('.'));
   }
 
   layer(chainId: Digest): LayerInfo | undefined {
@@ -120,16 +174,35 @@ export class OverlaySnapshotter implements Snapshotter {
     }
   }
 
-  /** Moves an unpacked layer into place as the child of `parent`; returns its chain ID. */
+  /**
+   * Moves an unpacked layer into place as the child of `parent`; returns its chain ID. The files
+   * reach the disk before the record does, and the link is made before the layer is used, so a
+   * crash at any point leaves either no layer or one that open() completes.
+   */
   private async commitStaged(parent: Digest | undefined, stage: { dir: string; diffId: Digest; size: number }): Promise<Digest> {
     const chainId = chainIdOf(parent, stage.diffId);
+    // Two pulls may unpack the same layer at once: the second waits and uses the first's.
+    for (let pending = this.committing.get(chainId); pending; pending = this.committing.get(chainId)) await pending.catch(() => undefined);
     if (this.records.has(chainId)) return chainId;
+    const done = this.commitNew(parent, chainId, stage);
+    this.committing.set(chainId, done);
+    try {
+      await done;
+    } finally {
+      this.committing.delete(chainId);
+    }
+    return chainId;
+  }
+
+  private async commitNew(parent: Digest | undefined, chainId: Digest, stage: { dir: string; diffId: Digest; size: number }): Promise<void> {
     const record: LayerRecord = { chainId, diffId: stage.diffId, parent, size: stage.size, link: newLinkName() };
+    await syncFilesystem(join(stage.dir, 'diff'), this.runner);
     await writeFileAtomic(join(stage.dir, 'layer.json'), JSON.stringify(record));
     await rename(stage.dir, join(this.root, 'layers', digestHex(chainId)));
+    await syncDirectory(join(this.root, 'layers'));
     await symlink(`../layers/${digestHex(chainId)}/diff`, join(this.root, 'l', record.link));
+    await syncDirectory(join(this.root, 'l'));
     this.records.set(chainId, record);
-    return chainId;
   }
 
   async removeLayer(chainId: Digest): Promise<void> {
@@ -200,10 +273,6 @@ export class OverlaySnapshotter implements Snapshotter {
       throw new FailedPreconditionError(`the image has too many layers for one overlay mount (${this.lowerLinks(meta.parent).length})`);
     }
     return [{ type: 'overlay', source: 'overlay', options, cwd: this.root }];
-  }
-
-  async snapshotKeys(): Promise<string[]> {
-    return readdir(join(this.root, 'snapshots'));
   }
 
   async remove(key: string): Promise<void> {

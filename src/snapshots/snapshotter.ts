@@ -43,8 +43,8 @@ export interface Snapshotter {
   /** The snapshot's read-only layers, topmost first (absolute paths). */
   lowerDirs(key: string): Promise<string[]>;
   remove(key: string): Promise<void>;
-  /** The keys of every writable snapshot (for the start-up reconcile of half-made containers). */
-  snapshotKeys(): Promise<string[]>;
+  /** Keys of every snapshot on disk, finished or not: what a reconcile compares with its records. */
+  keys(): Promise<string[]>;
 }
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */

@@ -97,8 +97,8 @@ export function httpRequest(socket: string, method: string, path: string, option
 }
 
 /** Spawns berthd with `args` (no defaults added) and collects its output. */
-export function spawnBerthd(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnBerthd(args: string[], env?: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   running.add(child);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -110,7 +110,12 @@ export function spawnBerthd(args: string[]): { child: ChildProcess; output: () =
   return { child, output: () => output, exited };
 }
 
-export async function startBerthd(options: { root?: string; extraArgs?: string[]; bridge?: string; bip?: string } = {}): Promise<TestDaemon> {
+/**
+ * `root` reuses a daemon's temp root (a restart, after a stop or a crash). `keepRootOnFailure`
+ * leaves that root in place when berthd fails to start (a crash harness keeps the evidence).
+ * `env` replaces berthd's environment (a PATH without runc).
+ */
+export async function startBerthd(options: { root?: string; extraArgs?: string[]; bridge?: string; bip?: string; keepRootOnFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
   const root = options.root ?? (await makeTempRoot());
   const dataRoot = join(root, 'data');
   const execRoot = join(root, 'run');
@@ -127,14 +132,14 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
   const bridge = options.bridge ?? `bt${digest.subarray(0, 4).toString('hex')}`;
   const bip = options.bip ?? `10.${200 + (digest[4]! % 50)}.${digest[5]!}.1/24`;
   const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, '--cgroup-parent', cgroupParent, '--bridge', bridge, '--bip', bip, ...(options.extraArgs ?? [])];
-  const { child, output, exited } = spawnBerthd(args);
+  const { child, output, exited } = spawnBerthd(args, options.env);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
 
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (exitCode !== undefined) {
-      await rm(root, { recursive: true, force: true });
+      if (!options.keepRootOnFailure) await rm(root, { recursive: true, force: true });
       throw new Error(`berthd exited with ${exitCode} before answering /_ping:\n${output()}`);
     }
     const ok = await httpRequest(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false);
@@ -142,7 +147,7 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exited;
-      await rm(root, { recursive: true, force: true });
+      if (!options.keepRootOnFailure) await rm(root, { recursive: true, force: true });
       throw new Error(`berthd did not answer /_ping within 15 s:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 20));

@@ -1,0 +1,105 @@
+/**
+ * Faults a user meets: the data root full during a pull and a commit (a small tmpfs as the data
+ * root), and a runtime binary that is not there. Each gives a clear error, leaves nothing
+ * half-written, and the daemon keeps serving; freed space lets the same work succeed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempRoot, startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { docker } from '../helpers/cli.js';
+import { leftoverTempFiles, makeBusyboxRootfs } from '../helpers/images.js';
+import { startRegistry } from '../helpers/registry.js';
+
+const isRoot = process.getuid?.() === 0;
+
+/** Fills the filesystem at `dir` until `leaveBytes` are free; returns the filler's path. */
+async function fill(dir: string, leaveBytes: number): Promise<string> {
+  const info = await statfs(dir);
+  const free = info.bavail * info.bsize;
+  const filler = join(dir, 'filler');
+  await writeFile(filler, Buffer.alloc(Math.max(0, free - leaveBytes)));
+  return filler;
+}
+
+async function imageIds(daemon: TestDaemon): Promise<string[]> {
+  return (JSON.parse((await daemon.request('GET', '/images/json?all=1')).body) as { Id: string }[]).map((i) => i.Id).sort();
+}
+
+test('data root full during pull and commit: "no space left on device", nothing half-written, work resumes once space is freed', { skip: isRoot ? false : 'needs root to mount tmpfs', timeout: 240_000 }, async (t) => {
+  const root = await makeTempRoot('berth-enospc-');
+  const dataRoot = join(root, 'data');
+  await mkdir(dataRoot);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', dataRoot]);
+  assert.equal(mounted.status, 0, String(mounted.stderr));
+  const registry = await startRegistry();
+  let daemon: TestDaemon | undefined;
+  t.after(async () => {
+    await daemon?.cleanup().catch(() => undefined);
+    spawnSync('umount', ['-l', dataRoot]);
+    await rm(root, { recursive: true, force: true });
+    await registry.cleanup();
+  });
+  daemon = await startBerthd({ root, keepRootOnFailure: true });
+  const host = daemon.host;
+  const rootfs = makeBusyboxRootfs(join(root, 'busybox.tar'));
+  assert.equal((await docker(host, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox'])).code, 0);
+  // A container with changes to commit, made while there is room; its commit, pushed and
+  // removed here, is what the pull must download again (a 3 MB layer).
+  const run = await docker(host, ['run', '--name', 'writer', 'busybox', 'sh', '-c', 'head -c 3000000 /dev/urandom > /payload']);
+  assert.equal(run.code, 0, run.stderr);
+  const remote = `${registry.host}/faults/payload:latest`;
+  assert.equal((await docker(host, ['commit', 'writer', remote])).code, 0);
+  const pushed = await docker(host, ['push', remote]);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  assert.equal((await docker(host, ['rmi', remote])).code, 0);
+  const before = await imageIds(daemon);
+
+  const filler = await fill(dataRoot, 256 * 1024);
+  const pull = await docker(host, ['pull', remote]);
+  assert.notEqual(pull.code, 0);
+  assert.match(pull.stderr + pull.stdout, /no space left on device/);
+  const commit = await docker(host, ['commit', 'writer', 'committed:1']);
+  assert.notEqual(commit.code, 0);
+  assert.match(commit.stderr, /no space left on device/);
+  assert.deepEqual(await imageIds(daemon), before, 'no image recorded');
+  assert.deepEqual(leftoverTempFiles(dataRoot), [], 'no partial blob or layer');
+  assert.equal((await daemon.request('GET', '/_ping')).status, 200);
+
+  await rm(filler);
+  const again = await docker(host, ['pull', remote]);
+  assert.equal(again.code, 0, again.stderr);
+  const committed = await docker(host, ['commit', 'writer', 'committed:1']);
+  assert.equal(committed.code, 0, committed.stderr);
+  const check = await docker(host, ['run', '--rm', 'committed:1', 'sh', '-c', 'wc -c < /payload']);
+  assert.equal(check.stdout.trim(), '3000000', check.stderr);
+  assert.deepEqual(await readdir(join(dataRoot, 'content', 'ingest')), []);
+});
+
+test('a runtime binary that goes missing: run fails with a clear error, berthd stays up; a missing default refuses the start', { skip: isRoot ? false : 'needs root', timeout: 120_000 }, async (t) => {
+  const root = await makeTempRoot('berth-noruntime-');
+  const runtime = join(root, 'vanishing-runc');
+  await symlink('/usr/sbin/runc', runtime);
+  await writeFile(join(root, 'daemon.json'), JSON.stringify({ runtimes: { vanishing: { path: runtime } } }));
+  const daemon = await startBerthd({ root });
+  t.after(() => daemon.cleanup());
+  const rootfs = makeBusyboxRootfs(join(root, 'busybox.tar'));
+  assert.equal((await docker(daemon.host, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox'])).code, 0);
+  await rm(runtime);
+  const run = await docker(daemon.host, ['run', '--name', 'c1', '--runtime', 'vanishing', 'busybox', 'true']);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /vanishing-runc/, `the error names the missing runtime binary: ${run.stderr}`);
+  assert.equal((await daemon.request('GET', '/_ping')).status, 200, 'berthd still serves');
+  const inspect = JSON.parse((await daemon.request('GET', '/containers/c1/json')).body) as { State?: { Status: string } };
+  assert.ok(inspect.State && ['created', 'exited'].includes(inspect.State.Status), `a state Docker shows: ${inspect.State?.Status}`);
+  const removed = await docker(daemon.host, ['rm', '-f', 'c1']);
+  assert.equal(removed.code, 0, removed.stderr);
+  const ok = await docker(daemon.host, ['run', '--rm', 'busybox', 'echo', 'still works']);
+  assert.equal(ok.stdout.trim(), 'still works', ok.stderr);
+  await daemon.stop();
+
+  await writeFile(join(root, 'daemon.json'), JSON.stringify({ runtimes: { vanishing: { path: runtime } }, 'default-runtime': 'vanishing' }));
+  await assert.rejects(startBerthd({ root, keepRootOnFailure: true }), /default runtime vanishing is not installed/);
+});
