@@ -1147,7 +1147,9 @@ export class ContainerService {
     const status = record.state.status;
     const code = await this.deps.monitor.exitCode(this.exitDir(), record.id);
     if (status === 'running' || status === 'paused' || status === 'restarting' || status === 'created') {
-      if (code !== undefined && (status !== 'created' || (await this.hasBundle(record.id)))) {
+      // start() clears the exit file first: one found for a created container is from the run
+      // that start began before the crash.
+      if (code !== undefined) {
         await this.onExit(record.id, code);
         return;
       }
@@ -1177,9 +1179,5 @@ export class ContainerService {
     await this.filesystem.unmount(record.id).catch(() => undefined);
     await this.unmountShareableShm(record.id).catch(() => undefined);
     if (status === 'created') await rm(join(this.exitDir(), record.id), { force: true });
-  }
-
-  private async hasBundle(id: string): Promise<boolean> {
-    return stat(join(this.bundleDir(id), 'config.json')).then(() => true, () => false);
   }
 }

@@ -695,18 +695,6 @@ export class ImageService {
     return all;
   }
 
-  /**
-   * Keeps the layer chain `chainId` (and the layers under it) from garbage collection until the
-   * returned release is called: what a container create holds from resolving its image until its
-   * record names the chain. Throws NotFound when the chain is not (or no longer) unpacked.
-   */
-  holdChain(chainId: Digest | undefined): () => void {
-    if (!chainId) return () => undefined;
-    if (!this.deps.snapshotter.layer(chainId)) throw new NotFoundError(`layer ${chainId} does not exist: the image was removed`);
-    const lease = this.leases.take({ chains: [chainId] });
-    return () => lease.release();
-  }
-
   /** A lease for work in progress (a pull): what it holds outlives any GC until it is released. */
   lease(items: { chains?: readonly Digest[]; blobs?: readonly Digest[] } = {}): Lease {
     return this.leases.take(items);

@@ -3,23 +3,11 @@
 // swagger: every method + path, its path and query parameters with their types, and the shape of
 // its body (JSON schemas cut to a few levels). Committed, so the fuzzer needs no YAML parser.
 // Usage: node test/fuzz/gen-routes.mjs [../shared/reference/docker-engine-api.yaml]
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadEngineOpenApi, repoRoot as repo } from '../../scripts/lib/engine-openapi.mjs';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const spec = process.argv[2] ?? join(repo, '..', 'shared', 'reference', 'docker-engine-api.yaml');
-const work = mkdtempSync(join(tmpdir(), 'berth-gen-routes-'));
-let openapi;
-try {
-  // swagger2openapi (already a dev dependency for scripts/gen-api-types) reads the YAML for us.
-  execFileSync('npx', ['--no-install', 'swagger2openapi', '--patch', '--outfile', join(work, 'openapi.json'), spec], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-  openapi = JSON.parse(readFileSync(join(work, 'openapi.json'), 'utf8'));
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const openapi = loadEngineOpenApi(process.argv[2]);
 
 const MAX_DEPTH = 3;
 

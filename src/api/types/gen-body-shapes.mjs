@@ -4,22 +4,11 @@
 // Run after scripts/gen-api-types when the spec changes:
 //   node src/api/types/gen-body-shapes.mjs [../shared/reference/docker-engine-api.yaml]
 // Shape: { t: kind, p?: {field: shape}, v?: shape of map values, i?: shape of items, u?: 1 if unsigned }
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadEngineOpenApi, repoRoot as repo } from '../../../scripts/lib/engine-openapi.mjs';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const spec = process.argv[2] ?? join(repo, '..', 'shared', 'reference', 'docker-engine-api.yaml');
-const work = mkdtempSync(join(tmpdir(), 'berth-gen-shapes-'));
-let openapi;
-try {
-  execFileSync('npx', ['--no-install', 'swagger2openapi', '--patch', '--outfile', join(work, 'openapi.json'), spec], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-  openapi = JSON.parse(readFileSync(join(work, 'openapi.json'), 'utf8'));
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const openapi = loadEngineOpenApi(process.argv[2]);
 
 // Go types that take more than the spec says: strslice.StrSlice takes a string or a list.
 const STRING_OR_LIST = new Set(['Cmd', 'Entrypoint', 'Shell']);
