@@ -235,6 +235,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
         insecureRegistries: config.insecureRegistries,
         mirrors: config.registryMirrors,
         maxConcurrentDownloads: config.maxConcurrentDownloads,
+        maxUnpackedBytes: config.maxUnpackSize,
         maxConcurrentUploads: config.maxConcurrentUploads,
       },
     });

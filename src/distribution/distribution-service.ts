@@ -33,6 +33,8 @@ const ACCEPT = [MediaTypes.ociIndex, MediaTypes.dockerManifestList, MediaTypes.o
 export interface DistributionConfig extends RegistryHostsConfig {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** What one compressed layer may unpack to (daemon's max-unpack-size); the library default when unset. */
+  maxUnpackedBytes?: number;
 }
 
 export interface DistributionDeps {
@@ -208,7 +210,9 @@ export class DistributionService {
       for (const [i, layer] of manifest.layers.entries()) {
         if (await content.has(layer.digest)) continue;
         const stream = downloadBlob({ client, repo: ref.path, scope, digest: layer.digest, size: layer.size, content, onBytes: () => undefined });
-        const { stream: plain } = await openDecompressed(stream);
+        // Capped like an unpack: the check only hashes, but a small bomb could burn CPU for hours.
+        const limit = this.deps.config.maxUnpackedBytes;
+        const { stream: plain } = await openDecompressed(stream, limit === undefined ? {} : { maxUnpackedBytes: limit });
         const hash = createHash('sha256');
         for await (const chunk of plain) hash.update(chunk as Buffer);
         if (`sha256:${hash.digest('hex')}` !== diffIds[i]) {
