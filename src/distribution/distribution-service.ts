@@ -4,11 +4,10 @@
  * decompression straight into its layer directory. A push skips blobs the registry has, mounts
  * what another repository there has, uploads the rest, then puts the manifest.
  */
-import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { openDecompressed } from '../archive/compression.js';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { LocalContentStore } from '../content/index.js';
@@ -19,7 +18,8 @@ import { writeFileAtomic } from '../lib/atomic-file.js';
 import { InvalidArgumentError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
 import { INDEX_TYPES, MediaTypes, parseImageConfig, parseIndex, parseManifest, type Descriptor, type ImageManifest, type Platform } from '../oci/index.js';
 import type { NewEvent } from '../events/index.js';
-import type { ImageService } from '../images/index.js';
+import type { ImageRecord, ImageService } from '../images/index.js';
+import type { Lease } from '../images/leases.js';
 import { familiarReference, parseNormalizedReference, withDefaultTag, formatReference, type ImageReference } from '../images/reference.js';
 import { matchesPlatform } from '../images/image-load.js';
 import type { AuthConfig } from './auth-config.js';
@@ -247,12 +247,23 @@ export class DistributionService {
     }
   }
 
-  /** A gzip blob for a layer: the stored one when compressed, else made once and remembered. */
-  private async pushableLayer(layer: Descriptor): Promise<Descriptor> {
+  /**
+   * A gzip blob for a layer: the stored one when compressed, else made once and remembered. No
+   * image names the gzip blob, so it is added to the push's lease before anything awaits; a GC that
+   * ran between its ingest and the lease took it, and it is made again.
+   */
+  private async pushableLayer(layer: Descriptor, lease: Lease): Promise<Descriptor> {
     if (layer.mediaType !== MediaTypes.ociLayer && layer.mediaType !== MediaTypes.dockerLayer) return layer;
     const known = this.compressed.get(layer.digest);
-    if (known && (await this.deps.content.has(known.digest))) return known;
-    const blob = await this.deps.content.ingest(this.deps.content.readStream(layer.digest).pipe(createGzip({ level: 6, chunkSize: 512 * 1024 })));
+    if (known) {
+      lease.add({ blobs: [known.digest] });
+      if (await this.deps.content.has(known.digest)) return known;
+    }
+    let blob: { digest: Digest; size: number };
+    do {
+      blob = await this.deps.content.ingest(this.deps.content.readStream(layer.digest).pipe(createGzip({ level: 6, chunkSize: 512 * 1024 })));
+      lease.add({ blobs: [blob.digest] });
+    } while (!(await this.deps.content.has(blob.digest)));
     const descriptor: Descriptor = { mediaType: MediaTypes.ociLayerGzip, digest: blob.digest, size: blob.size };
     this.compressed.set(layer.digest, descriptor);
     await writeFileAtomic(join(this.deps.stateDir, 'compressed.json'), JSON.stringify(Object.fromEntries(this.compressed)));
@@ -286,45 +297,56 @@ export class DistributionService {
     const scope = `repository:${first.path}:pull,push`;
     await client.ensureAuth(scope, first.path);
     for (const ref of targets) {
-      const { record, configBytes } = this.deps.images.imageForPush(formatReference(ref));
-      const layers = await Promise.all(record.layers.map((l) => this.pushableLayer(l)));
-      const changed = layers.some((l, i) => l.digest !== record.layers[i]!.digest);
-      for (const layer of layers) progress({ status: 'Preparing', progressDetail: {}, id: shortId(layer.digest) });
-      const throttle = new ProgressThrottle(() => this.deps.clock.nowMs());
-      const queue = [...layers].reverse();
-      const worker = async () => {
-        for (let layer = queue.shift(); layer; layer = queue.shift()) {
-          const id = shortId(layer.digest);
-          const outcome = await this.pushBlob(client, ref.path, scope, layer, (sent) => {
-            if (throttle.due(id, sent >= layer!.size)) progress({ status: 'Pushing', progressDetail: { current: sent, total: layer!.size }, progress: progressBar(sent, layer!.size), id });
-          });
-          progress({ status: outcome, progressDetail: {}, id });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, this.deps.config.maxConcurrentUploads) }, worker));
-      const configBytesValue = await configBytes;
-      await this.pushBlob(client, ref.path, scope, { mediaType: MediaTypes.ociConfig, digest: record.id, size: configBytesValue.length }, () => undefined);
-      let manifestBytes: Buffer;
-      let mediaType: string;
-      if (!changed) {
-        manifestBytes = await this.deps.content.readBytes(record.manifest.digest);
-        mediaType = record.manifest.mediaType;
-      } else {
-        const document: ImageManifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: record.id, size: configBytesValue.length }, layers };
-        manifestBytes = Buffer.from(JSON.stringify(document));
-        mediaType = MediaTypes.ociManifest;
-        await this.deps.content.putBytes(manifestBytes);
+      const record = this.deps.images.imageForPush(formatReference(ref));
+      // Taken in the same tick as the lookup: an rmi meanwhile untags the image, but what this
+      // push reads stays until it is done.
+      const lease = this.deps.images.lease({ blobs: [record.id, record.manifest.digest, ...record.layers.map((l) => l.digest)] });
+      try {
+        await this.pushImage(client, ref, scope, record, lease, progress);
+      } finally {
+        lease.release();
       }
-      const response = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, headers: { 'Content-Type': mediaType }, body: manifestBytes });
-      if (!response.ok) throw await RegistryClient.errorFrom(response, `pushing manifest for ${familiarReference(ref)}`);
-      await response.body?.cancel();
-      const digest = digestOf(manifestBytes);
-      progress({ status: `${ref.tag}: digest: ${digest} size: ${manifestBytes.length}` });
-      progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifestBytes.length } });
-      await this.deps.images.exclusive(() => this.deps.images.addRepoDigest(record.id, `${ref.domain}/${ref.path}@${digest}`));
-      await this.rememberSource(layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
-      this.deps.publish({ Type: 'image', Action: 'push', Actor: { ID: familiarReference(ref), Attributes: { name: familiarReference(ref) } } });
     }
+  }
+
+  private async pushImage(client: RegistryClient, ref: ImageReference, scope: string, record: ImageRecord, lease: Lease, progress: ProgressSink): Promise<void> {
+    const layers = await Promise.all(record.layers.map((l) => this.pushableLayer(l, lease)));
+    const changed = layers.some((l, i) => l.digest !== record.layers[i]!.digest);
+    for (const layer of layers) progress({ status: 'Preparing', progressDetail: {}, id: shortId(layer.digest) });
+    const throttle = new ProgressThrottle(() => this.deps.clock.nowMs());
+    const queue = [...layers].reverse();
+    const worker = async () => {
+      for (let layer = queue.shift(); layer; layer = queue.shift()) {
+        const id = shortId(layer.digest);
+        const outcome = await this.pushBlob(client, ref.path, scope, layer, (sent) => {
+          if (throttle.due(id, sent >= layer!.size)) progress({ status: 'Pushing', progressDetail: { current: sent, total: layer!.size }, progress: progressBar(sent, layer!.size), id });
+        });
+        progress({ status: outcome, progressDetail: {}, id });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.deps.config.maxConcurrentUploads) }, worker));
+    const configBytesValue = await this.deps.content.readBytes(record.id);
+    await this.pushBlob(client, ref.path, scope, { mediaType: MediaTypes.ociConfig, digest: record.id, size: configBytesValue.length }, () => undefined);
+    let manifestBytes: Buffer;
+    let mediaType: string;
+    if (!changed) {
+      manifestBytes = await this.deps.content.readBytes(record.manifest.digest);
+      mediaType = record.manifest.mediaType;
+    } else {
+      const document: ImageManifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: record.id, size: configBytesValue.length }, layers };
+      manifestBytes = Buffer.from(JSON.stringify(document));
+      mediaType = MediaTypes.ociManifest;
+      await this.deps.content.putBytes(manifestBytes);
+    }
+    const response = await client.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, { scope, headers: { 'Content-Type': mediaType }, body: manifestBytes });
+    if (!response.ok) throw await RegistryClient.errorFrom(response, `pushing manifest for ${familiarReference(ref)}`);
+    await response.body?.cancel();
+    const digest = digestOf(manifestBytes);
+    progress({ status: `${ref.tag}: digest: ${digest} size: ${manifestBytes.length}` });
+    progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifestBytes.length } });
+    await this.deps.images.exclusive(() => this.deps.images.addRepoDigest(record.id, `${ref.domain}/${ref.path}@${digest}`));
+    await this.rememberSource(layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
+    this.deps.publish({ Type: 'image', Action: 'push', Actor: { ID: familiarReference(ref), Attributes: { name: familiarReference(ref) } } });
   }
 
   /** Returns Docker's line for the layer: "Layer already exists", "Mounted from x" or "Pushed". */
@@ -346,15 +368,9 @@ export class DistributionService {
     if (start.status !== 202) throw await RegistryClient.errorFrom(start, `starting the upload of ${blob.digest}`);
     let location = start.headers.get('location') ?? '';
     let sent = 0;
-    const body = Readable.from(
-      (async function* (stream: AsyncIterable<Buffer>) {
-        for await (const chunk of stream) {
-          sent += chunk.length;
-          onSent(sent);
-          yield chunk;
-        }
-      })(this.deps.content.readStream(blob.digest)),
-    );
+    // Opened before the upload: a blob that cannot be read fails this push with its own error.
+    const file = await open(this.deps.content.path(blob.digest), 'r');
+    const body = uploadBody(file.createReadStream({ highWaterMark: 1024 * 1024 }), (chunk) => onSent((sent += chunk.length)));
     const patch = await client.sendWithAuth('PATCH', absolute(client, location), { scope, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) }, body });
     await patch.body?.cancel();
     if (patch.status !== 202) throw await RegistryClient.errorFrom(patch, `uploading ${blob.digest}`);
@@ -398,3 +414,25 @@ function absolute(client: RegistryClient, location: string): string {
   return /^https?:\/\//.test(location) ? location : `${client.baseUrl()}${location}`;
 }
 
+/**
+ * A request body as a web stream: a read error (the disk, a blob gone) fails the fetch it feeds,
+ * where an erroring Node stream given to fetch would be an uncaught exception that ends berthd.
+ */
+function uploadBody(source: AsyncIterable<Buffer> & { destroy(): void }, onChunk: (chunk: Buffer) => void): ReadableStream<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) return controller.close();
+        onChunk(next.value);
+        controller.enqueue(next.value);
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+    cancel() {
+      source.destroy();
+    },
+  });
+}

@@ -68,7 +68,8 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...init.headers };
     if (authorization) headers['Authorization'] = authorization;
     const body = init.body as RequestInit['body'];
-    return fetch(url, { method, headers, body, redirect: 'follow', ...(body && typeof (body as { pipe?: unknown }).pipe === 'function' ? { duplex: 'half' } : {}) } as RequestInit);
+    const streamed = body instanceof ReadableStream || (body && typeof (body as { pipe?: unknown }).pipe === 'function');
+    return fetch(url, { method, headers, body, redirect: 'follow', ...(streamed ? { duplex: 'half' } : {}) } as RequestInit);
   }
 
   /** Absolute URL for a path, deciding http or https on first contact for insecure registries. */

@@ -283,10 +283,9 @@ export class ImageService {
     await this.deps.store.put({ ...record, repoDigests });
   }
 
-  /** The image a push sends: its record, config bytes and every local tag in `repository`. */
-  imageForPush(term: string): { record: ImageRecord; configBytes: Promise<Buffer> } {
-    const { record } = this.deps.store.resolve(term);
-    return { record, configBytes: this.deps.content.readBytes(record.id) };
+  /** The record of the image a push sends. */
+  imageForPush(term: string): ImageRecord {
+    return this.deps.store.resolve(term).record;
   }
 
   /** Full references of `repository` ("localhost:5000/app") that name images, for push -a. */
