@@ -11,6 +11,8 @@ import { lockStorage } from './storage-lock.js';
 import type { Clock } from '../lib/clock.js';
 import { createRegistryServer } from './registry-server.js';
 import { garbageCollect } from './garbage-collect.js';
+import { purgeStaleUploads } from './upload-purge.js';
+import { parseGoDuration } from '../lib/go-duration.js';
 
 const SERVE_FLAGS = {
   addr: { type: 'string', usage: 'Address to listen on (host:port)', default: '127.0.0.1:5000' },
@@ -26,6 +28,8 @@ const SERVE_FLAGS = {
   'read-only': { type: 'bool', usage: 'Refuse every write' },
   delete: { type: 'bool', usage: 'Allow deleting manifests and blobs' },
   'max-manifest-size': { type: 'int', usage: 'Largest manifest accepted, in bytes', default: 4 * 1024 * 1024 },
+  'upload-purge-age': { type: 'string', usage: 'Remove unfinished blob uploads older than this ("0" keeps them)', default: '168h' },
+  'upload-purge-interval': { type: 'string', usage: 'How often unfinished uploads are checked', default: '24h' },
   'log-level': { type: 'string', usage: 'Logging level (debug, info, warn, error)', default: 'info' },
   help: { type: 'bool', short: 'h', usage: 'Print usage' },
 } satisfies FlagSpecs;
@@ -61,10 +65,23 @@ async function serve(argv: string[]): Promise<number> {
   if (!!flags['tls-cert'] !== !!flags['tls-key']) throw new FlagError('--tls-cert and --tls-key go together');
   const tokenFlags = [flags['token-realm'], flags['token-issuer'], flags['token-key']];
   if (tokenFlags.some(Boolean) && !tokenFlags.every(Boolean)) throw new FlagError('--token-realm, --token-issuer and --token-key go together');
+  const purgeAge = parseGoDuration(flags['upload-purge-age']);
+  if (purgeAge === undefined) throw new FlagError(`invalid --upload-purge-age ${flags['upload-purge-age']}: use a duration such as 168h`);
+  const purgeInterval = parseGoDuration(flags['upload-purge-interval']);
+  if (!purgeInterval) throw new FlagError(`invalid --upload-purge-interval ${flags['upload-purge-interval']}: use a duration such as 24h`);
   const logger = pino({ level: flags['log-level'] }, pino.destination({ fd: 2, sync: true }));
   const storage = await RegistryStorage.open(flags.root);
   // A read-only server changes nothing, so garbage collection may run beside it (as with distribution).
   const lock = flags['read-only'] ? undefined : await lockStorage(flags.root, process.pid, 'serve');
+  // Under the lock, so only the one writing server purges; the first pass ends before it listens.
+  const purge = async () => {
+    const removed = await purgeStaleUploads(storage.root, { maxAgeMs: purgeAge, nowMs: systemClock.nowMs() });
+    if (removed.length > 0) logger.info({ uploads: removed }, 'purged unfinished uploads');
+  };
+  const purging = lock && purgeAge > 0;
+  if (purging) await purge();
+  const purgeTimer = purging ? setInterval(() => void purge().catch((err: unknown) => logger.warn({ err }, 'upload purge failed')), purgeInterval) : undefined;
+  purgeTimer?.unref();
   const htpasswd = flags.htpasswd
     ? new HtpasswdChecker(readHtpasswd(flags.htpasswd), new BcryptWorker(new URL(import.meta.url), BCRYPT_QUEUE_LIMIT), systemClock)
     : undefined;
@@ -97,6 +114,7 @@ async function serve(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = () =>
       server.close(() => {
+        clearInterval(purgeTimer);
         void Promise.all([auth.close(), lock?.release()]).finally(() => resolve(0));
       });
     process.once('SIGTERM', stop);
