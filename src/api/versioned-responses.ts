@@ -259,3 +259,13 @@ export function shapeForVersion(method: string, path: string, version: string, p
   }
   return payload;
 }
+
+export type StreamContentType = 'application/vnd.docker.raw-stream' | 'application/vnd.docker.multiplexed-stream';
+
+/**
+ * The Content-Type of a logs, attach or exec stream: from API 1.42 a multiplexed (non-TTY) stream
+ * says so; older clients were always told raw-stream.
+ */
+export function streamContentType(version: string, multiplexed: boolean): StreamContentType {
+  return multiplexed && compareApiVersions(version, '1.42') >= 0 ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
+}
