@@ -4,6 +4,15 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { shapeForVersion } from './versioned-responses.js';
+
+/** What a JSON answer is shaped by: the route it answers and the API version the client asked for. */
+export interface ReplyContext {
+  method: string;
+  /** The path without the /vX.YY prefix and without the query string. */
+  path: string;
+  version: string;
+}
 
 export class ApiReply {
   private status = 200;
@@ -12,6 +21,7 @@ export class ApiReply {
   constructor(
     readonly raw: ServerResponse,
     readonly log: Logger,
+    private readonly context?: ReplyContext,
   ) {}
 
   /** True once a response is under way, by send() or by a hijacking route. */
@@ -47,7 +57,7 @@ export class ApiReply {
     this.taken = true;
   }
 
-  /** Objects go out as JSON, strings as text, buffers as bytes; nothing as an empty body. */
+  /** Objects go out as JSON in the shape of the requested API version, strings as text, buffers as bytes; nothing as an empty body. */
   send(payload?: unknown): this {
     if (this.raw.headersSent || this.raw.writableEnded) return this;
     const res = this.raw;
@@ -60,7 +70,8 @@ export class ApiReply {
       res.setHeader('Content-Length', Buffer.byteLength(payload));
       res.end(payload);
     } else {
-      const body = JSON.stringify(payload);
+      const shaped = this.context ? shapeForVersion(this.context.method, this.context.path, this.context.version, payload) : payload;
+      const body = JSON.stringify(shaped);
       if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/json');
       res.setHeader('Content-Length', Buffer.byteLength(body));
       res.end(body);

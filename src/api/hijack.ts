@@ -9,6 +9,7 @@ import { checkApiVersion, MAX_API_VERSION, splitVersionPrefix } from './api-vers
 import { errorBody, toHttpError } from './http-errors.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import { RouteTable } from './route-table.js';
+import { streamContentType } from './versioned-responses.js';
 
 export interface HijackContext {
   params: Record<string, string>;
@@ -44,14 +45,15 @@ export class HijackRouter {
         return;
       }
       const body = await readBody(req, socket, head);
+      const apiVersion = version ?? MAX_API_VERSION;
       await match.value({
         params: match.params,
         query: url.searchParams,
-        apiVersion: version ?? MAX_API_VERSION,
+        apiVersion,
         body,
         upgrade: (contentType) => {
           socket.write(
-            `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${MAX_API_VERSION}\r\n\r\n`,
+            `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${streamContentType(apiVersion, contentType === 'application/vnd.docker.multiplexed-stream')}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${MAX_API_VERSION}\r\n\r\n`,
           );
           return socket;
         },

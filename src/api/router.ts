@@ -20,6 +20,8 @@ export interface ApiRequest<Params = Record<string, string>> {
   method: string;
   /** The path without its version prefix, query string included. */
   url: string;
+  /** The API version the client asked for in the path (the newest one without a prefix). */
+  apiVersion: string;
   params: Params;
   query: Query;
   headers: IncomingHttpHeaders;
@@ -90,13 +92,16 @@ export class Router {
     res.setHeader('Ostype', 'linux');
     res.setHeader('Docker-Experimental', 'false');
     const log = this.options.logger;
-    const reply = new ApiReply(res, log);
+    let reply = new ApiReply(res, log);
     try {
       const { version, path: url } = splitVersionPrefix(req.url ?? '/');
       if (version) checkApiVersion(version);
       const queryAt = url.indexOf('?');
       const path = queryAt === -1 ? url : url.slice(0, queryAt);
       const method = req.method ?? 'GET';
+      // Without a prefix moby answers in its newest version's shapes.
+      const apiVersion = version ?? MAX_API_VERSION;
+      reply = new ApiReply(res, log, { method: method === 'HEAD' ? 'GET' : method, path, version: apiVersion });
       const match = this.routes.find(method, path) ?? (method === 'HEAD' ? this.routes.find('GET', path) : undefined);
       if (!match) {
         sendError(reply, 404, 'page not found');
@@ -106,7 +111,7 @@ export class Router {
       checkNoNul(match.params, query);
       const body = isJsonRequest(req) ? await readJsonBody(req, this.options.jsonBodyLimit) : undefined;
       if (match.value.bodyShape) checkBodyShape(match.value.bodyShape, body);
-      const result = await match.value.handler({ method, url, params: match.params, query, headers: req.headers, body, raw: req, log }, reply);
+      const result = await match.value.handler({ method, url, apiVersion, params: match.params, query, headers: req.headers, body, raw: req, log }, reply);
       if (!reply.sent) reply.send(result === reply ? undefined : result);
     } catch (err) {
       const { status, message } = toHttpError(err);

@@ -25,7 +25,7 @@ const DEFAULTS = { interval: 30 * SECOND, timeout: 30 * SECOND, startPeriod: 0, 
 
 /** The container's health config: its own fields over the image's; undefined when there is none. */
 export function effectiveHealthcheck(image: HealthConfig | undefined, container: HealthConfig | undefined): HealthConfig | undefined {
-  const merged: HealthConfig = { ...(image ?? {}), ...Object.fromEntries(Object.entries(container ?? {}).filter(([, v]) => v !== undefined && v !== 0 && !(Array.isArray(v) && v.length === 0))) };
+  const merged: HealthConfig = { ...(image ?? {}), ...Object.fromEntries(Object.entries(container ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== 0 && !(Array.isArray(v) && v.length === 0))) };
   const test = merged.Test ?? [];
   if (test.length === 0 || test[0] === 'NONE') return undefined;
   return merged;
@@ -37,7 +37,8 @@ export function checkHealthcheck(config: HealthConfig | undefined): void {
   const MINIMUM = 1e6;
   for (const field of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
     const value = config[field];
-    if (value !== undefined && value !== 0 && value < MINIMUM) throw new InvalidArgumentError(`${field} in Healthcheck cannot be less than 1ms`);
+    // docker-py sends null for a duration the compose file leaves out: unset, as Go decodes it.
+    if (value !== undefined && value !== null && value !== 0 && value < MINIMUM) throw new InvalidArgumentError(`${field} in Healthcheck cannot be less than 1ms`);
   }
   if (config.Retries !== undefined && config.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }

@@ -28,6 +28,10 @@ export function toImageSummary(record: ImageRecord, config: ImageConfig, repoTag
   };
 }
 
+/**
+ * The full inspect answer: the newest API version's shape plus the fields older versions show;
+ * the API layer shapes it for the version a client asks for.
+ */
 export function toImageInspect(record: ImageRecord, config: ImageConfig, repoTags: string[], graphDriverData: Record<string, string>): ImageInspect {
   const c = config.config ?? {};
   return {
@@ -40,21 +44,12 @@ export function toImageInspect(record: ImageRecord, config: ImageConfig, repoTag
     DockerVersion: config.docker_version ?? '',
     Author: config.author ?? '',
     Config: {
-      Hostname: '',
-      Domainname: '',
       User: c.User ?? '',
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
       ExposedPorts: c.ExposedPorts ?? null,
-      Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
       Env: c.Env ?? null,
       Cmd: c.Cmd ?? null,
       Healthcheck: c.Healthcheck,
       ArgsEscaped: c.ArgsEscaped,
-      Image: '',
       Volumes: c.Volumes ?? null,
       WorkingDir: c.WorkingDir ?? '',
       Entrypoint: c.Entrypoint ?? null,
@@ -72,7 +67,10 @@ export function toImageInspect(record: ImageRecord, config: ImageConfig, repoTag
     RootFS: { Type: 'layers', Layers: record.diffIds },
     Metadata: { LastTagTime: record.lastTagTime ?? '0001-01-01T00:00:00Z' },
     Descriptor: { mediaType: record.manifest.mediaType, digest: record.manifest.digest, size: record.manifest.size },
-  };
+    // Shown to API 1.44 and older only (src/api/versioned-responses.ts drops them for newer clients).
+    Container: config.container ?? '',
+    ContainerConfig: config.container_config,
+  } as ImageInspect;
 }
 
 /** History newest first; the top entry carries the image ID and tags, the rest "<missing>". */

@@ -64,6 +64,9 @@ export interface ImageConfig {
   /** Docker's extra fields, kept when present. */
   comment?: string;
   docker_version?: string;
+  /** The container a classic `docker build` step or `docker commit` made the image from. */
+  container?: string;
+  container_config?: ContainerConfig;
 }
 
 export interface ImageManifest {

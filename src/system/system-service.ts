@@ -104,7 +104,6 @@ export class SystemService {
       CPUSet: true,
       PidsLimit: true,
       OomKillDisable: !cgroupV2,
-      BridgeNfIptables: false,
       Debug: o.debug,
       NFd: openFileDescriptors(),
       NGoroutines: 0,

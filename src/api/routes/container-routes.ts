@@ -14,6 +14,7 @@ import type { WaitCondition } from '../../containers/container-service.js';
 import type { ContainerBackend } from './container-backend.js';
 import { registerContainerArchiveRoutes } from './container-archive-routes.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../containers/detach-keys.js';
+import { streamContentType } from '../versioned-responses.js';
 
 type Query = Record<string, string | string[] | undefined>;
 type IdRequest = ApiRequest<{ id: string }>;
@@ -216,7 +217,7 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const tty = record.config.Tty === true;
-    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.writeHead(200, { 'Content-Type': streamContentType(req.apiVersion, !tty) });
     res.flushHeaders();
     const path = containers.logPath(record.id);
     const stopped = () => {

@@ -4,6 +4,7 @@ import type { ApiRequest, Router } from '../router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { boolParam, filtersParam } from '../query.js';
 import type { VolumeBackend } from './volume-backend.js';
+import { compareApiVersions } from '../api-version.js';
 
 type Query = Record<string, string | string[] | undefined>;
 type NameRequest = ApiRequest<{ name: string }>;
@@ -44,7 +45,8 @@ export function registerVolumeRoutes(app: Router, volumes: VolumeBackend): void 
 
   app.post('/volumes/prune', async (req: ApiRequest) => {
     const filters = filtersParam(req.query['filters'], ['label', 'all']);
-    const all = (filters.get('all') ?? []).some((v) => v === 'true' || v === '1');
+    // Before API 1.42 prune took every unused volume, named ones too; from 1.42 only anonymous ones unless all=true.
+    const all = compareApiVersions(req.apiVersion, '1.42') < 0 || (filters.get('all') ?? []).some((v) => v === 'true' || v === '1');
     const result = await volumes.prune({ all, labels: filters.get('label') ?? [] });
     return { VolumesDeleted: result.deleted, SpaceReclaimed: result.reclaimed };
   });
