@@ -3,6 +3,7 @@
  * (Mounts), --volumes-from, and an anonymous volume for each image or config VOLUME path not
  * otherwise mounted. The result is kept in the container's record and shown in inspect's Mounts.
  */
+import { lstat, mkdir } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { InvalidArgumentError } from '../lib/errors.js';
 import { checkVolumeName } from '../volumes/volume-service.js';
@@ -147,6 +148,21 @@ export async function planMounts(
     mounts.push({ Type: 'volume', Name: name, Source: deps.volumeMountpoint(name), Destination: destination, Driver: 'local', Mode: '', RW: true, Propagation: '' });
   }
   return mounts;
+}
+
+/**
+ * Makes a bind's host source ready before the container starts. A `-v` source that is missing
+ * becomes a directory (as Docker's MkdirAll); one that exists, a file or a directory, is used as
+ * it is. A `--mount` source must exist, as Docker checks it again at start.
+ */
+export async function prepareBindSource(mount: MountRecord): Promise<void> {
+  const exists = await lstat(mount.Source).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  });
+  if (exists) return;
+  if (!mount.CreateSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${mount.Source}`);
+  await mkdir(mount.Source, { recursive: true, mode: 0o755 });
 }
 
 /** inspect's Mounts: Docker's fields, in Docker's order. */
