@@ -35,7 +35,7 @@ import type { EndpointRecord } from '../network/network-state.js';
 import { parsePortBindings, type PortRequest } from '../network/port-bindings.js';
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
-import { planMounts, prepareBindSource } from './container-mounts.js';
+import { planMounts, prepareBindSource, rootfsPropagationFor } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
 import { cgroupnsModeOf, namespaceModesOf, resolveNamespaces, type CgroupnsMode } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
@@ -477,6 +477,7 @@ export class ContainerService {
           ...tmpfsMounts(record.hostConfig),
           ...(await this.volumeMounts(record)),
         ],
+        rootfsPropagation: await rootfsPropagationFor(record.mounts ?? [], await readFile('/proc/self/mountinfo', 'utf8')),
         shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
         cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
         privileged,

@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -223,12 +224,8 @@ describe('bind mounts', { skip }, () => {
     assert.ok(!existsSync(missing));
   });
 
-  test('bind-propagation and :z/:Z are accepted and shown in inspect', async () => {
+  test(':z/:Z are accepted; Mode, RW and Propagation show in inspect as Docker\'s', async () => {
     const dir = join(hostDir, 'dir');
-    for (const propagation of ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave']) {
-      const r = await run('run', '--rm', '--mount', `type=bind,source=${dir},target=/d,bind-propagation=${propagation}`, 'busybox', 'cat', '/d/inside');
-      assert.deepEqual(r, { code: 0, stdout: 'in dir\n', stderr: '' }, propagation);
-    }
     for (const label of ['z', 'Z']) assert.equal((await run('run', '--rm', '-v', `${dir}:/d:${label}`, 'busybox', 'cat', '/d/inside')).stdout, 'in dir\n', label);
     const id = (await run('create', '-v', `${dir}:/d:Z,ro`, '--mount', `type=bind,source=${join(hostDir, 'file.txt')},target=/f,bind-propagation=rslave`, 'busybox', 'true')).stdout.trim();
     const mounts = JSON.parse((await run('inspect', '-f', '{{json .Mounts}}', id)).stdout) as unknown[];
@@ -237,6 +234,43 @@ describe('bind mounts', { skip }, () => {
       { Type: 'bind', Source: join(hostDir, 'file.txt'), Destination: '/f', Mode: '', RW: true, Propagation: 'rslave' },
     ]);
     await run('rm', id);
+  });
+
+  test('bind-propagation: shared and slave need such a host mount (Docker\'s refusal), and then propagate', async () => {
+    // Mounts of the test's own, so the host's propagation (private here, shared under systemd) does not decide.
+    const privateDir = join(hostDir, 'private-mount');
+    const sharedDir = join(hostDir, 'shared-mount');
+    const mount = (...args: string[]) => assert.equal(spawnSync('mount', args, { stdio: 'ignore' }).status, 0, `mount ${args.join(' ')}`);
+    await mkdir(privateDir);
+    await mkdir(join(sharedDir, 'sub'), { recursive: true });
+    await mkdir(join(sharedDir, 'late'));
+    try {
+      mount('--bind', privateDir, privateDir);
+      mount('--make-private', privateDir);
+      mount('--bind', sharedDir, sharedDir);
+      mount('--make-shared', sharedDir);
+      for (const propagation of ['private', 'rprivate']) {
+        assert.equal((await run('run', '--rm', '--mount', `type=bind,source=${privateDir},target=/d,bind-propagation=${propagation}`, 'busybox', 'true')).code, 0, propagation);
+      }
+      for (const [propagation, kind] of [['shared', 'shared'], ['rshared', 'shared'], ['slave', 'shared or slave'], ['rslave', 'shared or slave']]) {
+        const r = await run('run', '--rm', '--mount', `type=bind,source=${privateDir},target=/d,bind-propagation=${propagation}`, 'busybox', 'true');
+        assert.notEqual(r.code, 0, propagation);
+        assert.match(r.stderr, new RegExp(`Error response from daemon: path ${privateDir} is mounted on ${privateDir} but it is not a ${kind} mount`), propagation);
+      }
+      // rshared: a mount made in the container shows on the host.
+      const shared = await run('run', '--rm', '--privileged', '--mount', `type=bind,source=${sharedDir},target=/d,bind-propagation=rshared`, 'busybox', 'sh', '-c', 'mount -t tmpfs tmpfs /d/sub && echo from-container > /d/sub/made');
+      assert.equal(shared.code, 0, shared.stderr);
+      assert.equal(await readFile(join(sharedDir, 'sub', 'made'), 'utf8'), 'from-container\n');
+      // rslave: a mount made on the host after the start shows in the container.
+      const slave = await run('run', '-d', '--name', 'bind-slave', '--mount', `type=bind,source=${sharedDir},target=/d,bind-propagation=rslave`, 'busybox', 'sleep', '1000');
+      assert.equal(slave.code, 0, slave.stderr);
+      mount('-t', 'tmpfs', 'tmpfs', join(sharedDir, 'late'));
+      await writeFile(join(sharedDir, 'late', 'flag'), 'from-host\n');
+      assert.equal((await run('exec', 'bind-slave', 'cat', '/d/late/flag')).stdout, 'from-host\n');
+    } finally {
+      await run('rm', '-f', 'bind-slave');
+      for (const path of [join(sharedDir, 'late'), join(sharedDir, 'sub'), sharedDir, privateDir]) spawnSync('umount', ['-l', path], { stdio: 'ignore' });
+    }
   });
 
   test('a bind onto a path that is a symlink in the image resolves inside the rootfs', async () => {
