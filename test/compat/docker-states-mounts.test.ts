@@ -160,6 +160,13 @@ describe('docker diff', { skip }, () => {
     await run('rm', '-f', 'diff-live');
   });
 
+  test('a directory removed and made again shows D, its new files A, as Docker\'s overlay diff', async () => {
+    assert.equal((await run('run', '--name', 'diff-base', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && touch /data/old /data/sub/deep')).code, 0);
+    assert.equal((await run('commit', 'diff-base', 'diff-base:latest')).code, 0);
+    assert.equal((await run('run', '--name', 'diff-remade', 'diff-base', 'sh', '-c', 'rm -rf /data && mkdir /data && touch /data/new')).code, 0);
+    assert.deepEqual(await run('diff', 'diff-remade'), { code: 0, stdout: 'D /data\nA /data/new\n', stderr: '' });
+  });
+
   test('diff of a removed container is Docker\'s 404', async () => {
     assert.equal((await run('create', '--name', 'diff-gone', 'busybox', 'true')).code, 0);
     assert.equal((await run('rm', 'diff-gone')).code, 0);
