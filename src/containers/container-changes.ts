@@ -2,7 +2,7 @@
  * `docker diff`: what a container changed, from its snapshot's upper directory. A 0/0 character
  * device is overlay's whiteout (Kind 2, deleted); anything else is added (1) unless a lower layer
  * has that path, then modified (0). Directories above a change are reported as modified, as Docker
- * does, when they exist below.
+ * does, when they exist below. An opaque directory that hides a lower one is deleted (Kind 2).
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ async function existsBelow(lowerDirs: readonly string[], path: string): Promise<
  * what shows there is not the container's filesystem. A directory left with nothing to show under
  * it is dropped too.
  */
-export async function containerChanges(upperDir: string, lowerDirs: readonly string[], mountPoints: readonly string[] = []): Promise<Change[]> {
+export async function containerChanges(upperDir: string, lowerDirs: readonly string[], mountPoints: readonly string[] = [], isOpaque: (path: string) => boolean = () => false): Promise<Change[]> {
   const changes: Change[] = [];
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(join(upperDir, rel), { withFileTypes: true }).catch(() => []);
@@ -36,8 +36,9 @@ export async function containerChanges(upperDir: string, lowerDirs: readonly str
       }
       const below = await existsBelow(lowerDirs, path);
       if (entry.isDirectory()) {
-        // A directory only copied up to hold a change is "modified"; a new one is "added".
-        changes.push({ Path: path, Kind: below ? 0 : 1 });
+        // A directory only copied up to hold a change is "modified"; a new one is "added". One removed
+        // and made again (opaque over a lower one) is "deleted", its new entries listed after it, as moby's overlay diff.
+        changes.push({ Path: path, Kind: below && isOpaque(path) ? 2 : below ? 0 : 1 });
         await walk(path);
       } else {
         changes.push({ Path: path, Kind: below ? 0 : 1 });

@@ -11,6 +11,8 @@ import type { CommandRunner } from '../lib/command-runner.js';
 import type { Snapshotter } from '../snapshots/index.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { layerDiff } from '../archive/layer-diff.js';
+import { OPAQUE_XATTR } from '../archive/layer-apply.js';
+import { dumpXattrs } from '../archive/xattr-dump.js';
 import { RootedFilesystem, type RootedMount } from '../archive/rooted-path.js';
 import type { ContainerRecord } from './container-record.js';
 import { containerChanges, type Change } from './container-changes.js';
@@ -141,7 +143,10 @@ export class ContainerFilesystem {
   }
 
   async changes(record: ContainerRecord): Promise<Change[]> {
-    return containerChanges(this.deps.snapshotter.upperDir(record.id), await this.deps.snapshotter.lowerDirs(record.id), this.mountPointsOf(record));
+    const upper = this.deps.snapshotter.upperDir(record.id);
+    const xattrs = await dumpXattrs(upper, this.deps.runner);
+    const isOpaque = (path: string) => xattrs.get(join(upper, path))?.get(OPAQUE_XATTR)?.toString() === 'y';
+    return containerChanges(upper, await this.deps.snapshotter.lowerDirs(record.id), this.mountPointsOf(record), isOpaque);
   }
 
   /** Bytes of the regular files in the writable layer (what removing the container gives back). */

@@ -1,26 +1,7 @@
 /** Containers in the Docker Engine API's shapes: ContainerInspectResponse and ContainerSummary. */
 import { networkSettingsOf, summaryPorts, type NetworkView } from './network-settings.js';
 import type { ContainerRecord } from './container-record.js';
-import { humanDuration } from '../lib/human-units.js';
-
-/** docker ps's STATUS column: "Up 5 minutes", "Exited (3) 2 seconds ago", "Created". */
-function statusText(record: ContainerRecord, nowMs: number): string {
-  const s = record.state;
-  switch (s.status) {
-    case 'running': {
-      const health = s.health ? (s.health.Status === 'starting' ? ' (health: starting)' : ` (${s.health.Status})`) : '';
-      return `Up ${humanDuration(nowMs - Date.parse(s.startedAt))}${health}`;
-    }
-    case 'exited':
-      return `Exited (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
-    case 'created':
-      return 'Created';
-    case 'restarting':
-      return `Restarting (${s.exitCode}) ${humanDuration(nowMs - Date.parse(s.finishedAt))} ago`;
-    default:
-      return s.status.charAt(0).toUpperCase() + s.status.slice(1);
-  }
-}
+import { statusText } from './container-status.js';
 
 export function toContainerInspect(record: ContainerRecord, extra: { logPath: string; rootfs: string; network?: NetworkView; imageExposed: Record<string, unknown>; mounts?: Record<string, unknown>[] }): Record<string, unknown> {
   const s = record.state;
@@ -94,7 +75,7 @@ export function toContainerSummary(record: ContainerRecord, nowMs: number, extra
     Ports: summaryPorts(record, extra.imageExposed, extra.network?.networks[0]?.endpoint),
     Labels: record.config.Labels ?? {},
     State: record.state.status,
-    Status: statusText(record, nowMs),
+    Status: statusText(record.state, nowMs),
     HostConfig: { NetworkMode: record.hostConfig.NetworkMode || 'bridge' },
     NetworkSettings: { Networks: extra.network ? (networkSettingsOf(record, extra.network, extra.imageExposed)['Networks'] as object) : {} },
     Mounts: extra.mounts ?? [],

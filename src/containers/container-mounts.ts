@@ -3,6 +3,7 @@
  * (Mounts), --volumes-from, and an anonymous volume for each image or config VOLUME path not
  * otherwise mounted. The result is kept in the container's record and shown in inspect's Mounts.
  */
+import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { InvalidArgumentError } from '../lib/errors.js';
 import { checkVolumeName } from '../volumes/volume-service.js';
@@ -147,6 +148,59 @@ export async function planMounts(
     mounts.push({ Type: 'volume', Name: name, Source: deps.volumeMountpoint(name), Destination: destination, Driver: 'local', Mode: '', RW: true, Propagation: '' });
   }
   return mounts;
+}
+
+/**
+ * Makes a bind's host source ready before the container starts. A `-v` source that is missing
+ * becomes a directory (as Docker's MkdirAll); one that exists, a file or a directory, is used as
+ * it is. A `--mount` source must exist, as Docker checks it again at start.
+ */
+export async function prepareBindSource(mount: MountRecord): Promise<void> {
+  const exists = await lstat(mount.Source).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  });
+  if (exists) return;
+  if (!mount.CreateSource) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${mount.Source}`);
+  await mkdir(mount.Source, { recursive: true, mode: 0o755 });
+}
+
+/** The host mount holding `path` (the longest mount point above it) and its propagation tags, from mountinfo. */
+function hostMountOf(path: string, mountinfo: string): { mountPoint: string; shared: boolean; slave: boolean } {
+  let best = { mountPoint: '/', shared: false, slave: false };
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const separator = fields.indexOf('-');
+    if (fields.length < 7 || separator < 6) continue;
+    // Mount points escape space, tab, newline and backslash as octal.
+    const mountPoint = fields[4]!.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+    const above = mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
+    if (!above || mountPoint.length < best.mountPoint.length) continue;
+    const tags = fields.slice(6, separator);
+    best = { mountPoint, shared: tags.some((t) => t.startsWith('shared:')), slave: tags.some((t) => t.startsWith('master:')) };
+  }
+  return best;
+}
+
+/**
+ * Checks the binds' propagation against the host, as moby does at start: a shared bind needs its
+ * source on a shared host mount, a slave one on a shared or slave mount (else nothing would
+ * propagate). Returns the rootfs propagation the container then needs, if not the default.
+ */
+export async function rootfsPropagationFor(mounts: readonly MountRecord[], mountinfo: string): Promise<string | undefined> {
+  let rootfs: string | undefined;
+  for (const m of mounts) {
+    if (m.Type !== 'bind') continue;
+    const shared = m.Propagation === 'shared' || m.Propagation === 'rshared';
+    const slave = m.Propagation === 'slave' || m.Propagation === 'rslave';
+    if (!shared && !slave) continue;
+    const source = await realpath(m.Source);
+    const host = hostMountOf(source, mountinfo);
+    if (shared && !host.shared) throw new InvalidArgumentError(`path ${source} is mounted on ${host.mountPoint} but it is not a shared mount`);
+    if (slave && !host.shared && !host.slave) throw new InvalidArgumentError(`path ${source} is mounted on ${host.mountPoint} but it is not a shared or slave mount`);
+    rootfs = shared || rootfs === 'shared' ? 'shared' : 'rslave';
+  }
+  return rootfs;
 }
 
 /** inspect's Mounts: Docker's fields, in Docker's order. */

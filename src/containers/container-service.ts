@@ -35,7 +35,7 @@ import type { EndpointRecord } from '../network/network-state.js';
 import { parsePortBindings, type PortRequest } from '../network/port-bindings.js';
 import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
-import { planMounts } from './container-mounts.js';
+import { planMounts, prepareBindSource, rootfsPropagationFor } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
 import { cgroupnsModeOf, namespaceModesOf, resolveNamespaces, type CgroupnsMode } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
@@ -477,6 +477,7 @@ export class ContainerService {
           ...tmpfsMounts(record.hostConfig),
           ...(await this.volumeMounts(record)),
         ],
+        rootfsPropagation: await rootfsPropagationFor(record.mounts ?? [], await readFile('/proc/self/mountinfo', 'utf8')),
         shmSizeBytes: record.hostConfig.ShmSize || 64 * 1024 * 1024,
         cgroupsPath: `${this.deps.cgroupParent.replace(/\/$/, '')}/${record.id}`,
         privileged,
@@ -605,8 +606,8 @@ export class ContainerService {
       if (m.Type === 'volume') {
         source = await this.deps.volumes.prepare(m.Name!);
         if (!m.NoCopy && (await this.deps.volumes.isEmpty(m.Name!))) await copyUp(this.deps.runner, this.filesystem.rootfs(record.id), m.Destination, source, m.Name!);
-      } else if (m.CreateSource) {
-        await mkdir(source, { recursive: true });
+      } else {
+        await prepareBindSource(m);
       }
       result.push({ destination: m.Destination, type: 'bind', source, options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
     }

@@ -68,6 +68,8 @@ export interface RuntimeSpecInput {
   process: ProcessSpec;
   rootfs: string;
   readonlyRootfs: boolean;
+  /** The propagation of the container's root mount, when a shared or slave bind needs one. */
+  rootfsPropagation?: string;
   hostname: string;
   /** The NIS domain name (--domainname); set only in the container's own UTS namespace. */
   domainname?: string;
@@ -194,6 +196,7 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): Record<string, unknow
       },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(input.sysctls && Object.keys(input.sysctls).length > 0 ? { sysctl: input.sysctls } : {}),
+      ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
       maskedPaths: input.privileged ? [] : MASKED_PATHS,
       readonlyPaths: input.privileged ? [] : READONLY_PATHS,
     },

@@ -13,6 +13,7 @@ import type { ContainerConfigInput, HostConfigInput } from '../../containers/con
 import type { WaitCondition } from '../../containers/container-service.js';
 import type { ContainerBackend } from './container-backend.js';
 import { registerContainerArchiveRoutes } from './container-archive-routes.js';
+import { CONTAINER_STATUSES, isListedWithoutAll } from '../../containers/container-status.js';
 import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../containers/detach-keys.js';
 import { streamContentType } from '../versioned-responses.js';
 
@@ -108,14 +109,17 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     const limit = intParam('limit', singleParam(req.query['limit']), -1);
     let records = containers.list().sort((a, b) => (a.created < b.created ? 1 : -1));
     const statuses = filters.get('status');
-    if (!all && !statuses && limit <= 0) records = records.filter((r) => r.state.status === 'running');
+    for (const status of statuses ?? []) if (!(CONTAINER_STATUSES as readonly string[]).includes(status)) throw new InvalidArgumentError(`invalid filter 'status=${status}'`);
+    // As moby: a status filter implies --all; paused and restarting containers count as running.
+    if (!all && !statuses && limit <= 0) records = records.filter((r) => isListedWithoutAll(r.state.status));
     if (statuses) records = records.filter((r) => statuses.includes(r.state.status));
     const names = filters.get('name');
     if (names) records = records.filter((r) => names.some((n) => r.name.includes(n.replace(/^\//, ''))));
     const ids = filters.get('id');
     if (ids) records = records.filter((r) => ids.some((id) => r.id.startsWith(id)));
     const exited = filters.get('exited');
-    if (exited) records = records.filter((r) => r.state.status === 'exited' && exited.includes(String(r.state.exitCode)));
+    for (const code of exited ?? []) if (!/^-?\d+$/.test(code)) throw new InvalidArgumentError(`invalid filter 'exited=${code}': strconv.Atoi: parsing ${JSON.stringify(code)}: invalid syntax`);
+    if (exited) records = records.filter((r) => r.state.status === 'exited' && exited.some((code) => Number(code) === r.state.exitCode));
     const labels = filters.get('label');
     if (labels) records = records.filter((r) => matchesLabelFilters(r.config.Labels ?? {}, labels));
     const health = filters.get('health');
@@ -196,9 +200,10 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     return { Warnings: await containers.update(req.params.id, body) };
   });
 
-  app.get('/containers/:id/changes', async (req: IdRequest) => {
+  app.get('/containers/:id/changes', async (req: IdRequest, reply) => {
     const changes = await containers.changes(req.params.id);
-    return changes.length > 0 ? changes : null;
+    // moby encodes its nil slice as a JSON null: a body the client decodes, never an empty one.
+    return changes.length > 0 ? changes : reply.type('application/json').send('null\n');
   });
 
   app.get('/containers/:id/top', async (req: IdRequest) => containers.top(req.params.id, singleParam(req.query['ps_args']) ?? ''));
