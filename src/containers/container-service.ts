@@ -985,7 +985,18 @@ export class ContainerService {
   }
 
   async kill(term: string, signal: string | undefined): Promise<void> {
-    return this.exclusive(term, (record) => this.killLocked(record, signal));
+    // As moby: SIGKILL (the default) answers once the container has stopped (10 s at most), so a
+    // `docker stop` or `rm` right after sees it stopped. The wait does not hold the lock.
+    const exited = await this.exclusive(term, async (record) => {
+      const running = record.state.status === 'running' || record.state.status === 'paused';
+      const waiting = running && signalNumber(signal || 'KILL') === 9 ? this.nextExit(record.id) : undefined;
+      await this.killLocked(record, signal);
+      return waiting;
+    });
+    if (!exited) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
   }
 
   private async killLocked(record: ContainerRecord, signal: string | undefined): Promise<void> {

@@ -28,7 +28,8 @@ export function parsePortBindings(bindings: Record<string, { HostIp?: string; Ho
       if (hostIp !== '') parseIPv4(hostIp);
       const hostPort = binding.HostPort ?? '';
       let range: [number, number] = [0, 0];
-      if (hostPort !== '') {
+      // Empty or 0 (`-p 80`, `-p :80`, `-p 0:80`, testcontainers' HostPort "0"): an ephemeral port, as moby.
+      if (hostPort !== '' && hostPort !== '0') {
         const [low = '', high] = hostPort.split('-');
         range = [port(low, 'host'), high === undefined ? port(low, 'host') : port(high, 'host')];
         if (range[1] < range[0]) throw new InvalidArgumentError(`invalid port range: ${hostPort}`);

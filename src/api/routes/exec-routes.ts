@@ -18,11 +18,29 @@ export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: Exe
 
   app.post('/exec/:id/start', async (req: ApiRequest<{ id: string }>, reply) => {
     const body = (req.body ?? {}) as { Detach?: boolean };
-    execs.get(req.params.id);
-    if (!body.Detach) throw new InvalidArgumentError('attaching to an exec needs Connection: Upgrade (or Detach: true)');
-    // Started, not awaited: the process runs on and its exit code is recorded when it ends.
-    void execs.start(req.params.id, undefined).catch((err: unknown) => req.log.warn({ err }, 'detached exec failed'));
-    return reply.code(200).send();
+    const exec = execs.get(req.params.id);
+    if (body.Detach) {
+      // Started, not awaited: the process runs on and its exit code is recorded when it ends.
+      void execs.start(req.params.id, undefined).catch((err: unknown) => req.log.warn({ err }, 'detached exec failed'));
+      return reply.code(200).send();
+    }
+    // Without Connection: Upgrade (dockerode's exec.start without hijack, as testcontainers
+    // calls it) moby still streams the output as the response body. The status goes out with
+    // the first output, so a refusal before the process runs is still an ordinary error answer.
+    const tty = exec.config.Tty === true;
+    reply.hijack();
+    const res = reply.raw;
+    const open = () => {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    };
+    await execs.start(exec.id, {
+      write: (stream, chunk) => {
+        open();
+        if (!res.destroyed) res.write(tty ? chunk : frame(stream, chunk));
+      },
+    });
+    open();
+    res.end();
   });
 
   app.get('/exec/:id/json', async (req: ApiRequest<{ id: string }>) => execs.inspect(req.params.id));
