@@ -13,6 +13,7 @@ import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
 import { SandboxNames } from './sandbox-name.js';
+import { checkBridgeName } from './bridge-name.js';
 import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
@@ -98,6 +99,9 @@ export class NetworkService {
     for (const n of this.state.networks) {
       n.options ??= {};
       n.attachable ??= false;
+      // Recorded before berth remembered it: the default bridge and br-<id> were made by berth;
+      // a name the client chose may have been on the host before, so it is never deleted.
+      if (n.driver === 'bridge') n.bridgeCreated ??= n.name === 'bridge' || n.bridge === `br-${n.id.slice(0, 12)}`;
     }
     for (const e of this.state.endpoints) {
       e.dnsNames ??= [];
@@ -136,9 +140,11 @@ export class NetworkService {
       if (stale.length > 0) await this.save();
       const inUse = new Set(this.state.endpoints.map((e) => e.hostInterface));
       for (const network of this.state.networks.filter((n) => n.driver === 'bridge')) {
-        // berth's veths only (an interface someone else put on the bridge is theirs).
+        // berth's veths for this network only (by the name connect() gives them): any other
+        // interface on the bridge is someone else's, a borrowed bridge's above all.
+        const ours = new RegExp(`^veth[0-9a-f]{7}${network.id.slice(0, 3)}\\d+$`);
         for (const port of await this.deps.links.bridgePorts(network.bridge)) {
-          if (port.startsWith('veth') && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
+          if (ours.test(port) && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
         }
       }
       for (const network of this.userNetworks()) await this.bringUp(network);
@@ -190,9 +196,16 @@ export class NetworkService {
     return `${network.gateway}/${parseSubnet(network.subnet).prefix}`;
   }
 
+  /**
+   * The host's routes but those of berth's own networks: every route through a bridge berth made,
+   * and on a borrowed bridge only its network's own subnet (its other addresses are the host's).
+   */
   private async routesNotOurs(): Promise<{ subnet: Subnet; device: string }[]> {
-    const ours = new Set([this.deps.bridgeName, ...this.state.networks.map((n) => n.bridge)]);
-    return (await this.deps.hostRoutes()).filter((r) => !ours.has(r.device));
+    const bridges = this.state.networks.filter((n) => n.driver === 'bridge');
+    const made = new Set(bridges.filter((n) => n.bridgeCreated).map((n) => n.bridge));
+    const ours = (r: { subnet: Subnet; device: string }) =>
+      made.has(r.device) || bridges.some((n) => n.bridge === r.device && formatSubnet(r.subnet) === n.subnet);
+    return (await this.deps.hostRoutes()).filter((r) => !ours(r));
   }
 
   private async ensureDefaultNetwork(): Promise<void> {
@@ -202,6 +215,10 @@ export class NetworkService {
     if (existing && this.state.endpoints.some((e) => e.networkId === existing.id)) {
       throw new InvalidArgumentError('the default bridge network cannot change (--bridge, --bip) while containers use it');
     }
+    checkBridgeName(this.deps.bridgeName);
+    if (existing) await this.releaseDevice(existing);
+    const kind = await this.deps.links.kind(this.deps.bridgeName);
+    if (kind === 'other') throw new InvalidArgumentError(`existing interface ${this.deps.bridgeName} is not a bridge`);
     const routes = await this.routesNotOurs();
     const others = this.userNetworks().map((n) => parseSubnet(n.subnet));
     let subnet: Subnet;
@@ -223,6 +240,7 @@ export class NetworkService {
       name: 'bridge',
       driver: 'bridge',
       bridge: this.deps.bridgeName,
+      bridgeCreated: kind === 'absent',
       subnet: formatSubnet(subnet),
       gateway: formatIPv4(gateway),
       internal: false,
@@ -231,7 +249,6 @@ export class NetworkService {
       attachable: false,
       created: existing?.created ?? this.deps.nowIso(),
     };
-    if (existing) await this.deps.links.removeLink(existing.bridge);
     this.state.networks = [...this.state.networks.filter((n) => n.name !== 'bridge'), record];
     await this.save();
   }
@@ -243,6 +260,14 @@ export class NetworkService {
       if (driver !== 'bridge') throw new InvalidArgumentError(`not supported by berth yet: network driver ${driver} (only bridge)`);
       if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(request.name)) throw new InvalidArgumentError(`invalid network name "${request.name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
       if (this.state.networks.some((n) => n.name === request.name)) throw new ConflictError(`network with name ${request.name} already exists`);
+      const id = randomBytes(32).toString('hex');
+      const bridge = request.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+      checkBridgeName(bridge);
+      const sharing = this.state.networks.find((n) => n.bridge === bridge);
+      if (sharing) throw new ConflictError(`conflicts with network ${sharing.id} (${sharing.name}): networks have same bridge name`);
+      // As Docker: a bridge that is already on the host is used (and left there at rm); any other device is refused.
+      const kind = await this.deps.links.kind(bridge);
+      if (kind === 'other') throw new InvalidArgumentError(`existing interface ${bridge} is not a bridge`);
       const routes = await this.routesNotOurs();
       const taken = this.state.networks.filter((n) => n.driver === 'bridge').map((n) => parseSubnet(n.subnet));
       let subnet: Subnet;
@@ -264,14 +289,12 @@ export class NetworkService {
         const range = parseSubnet(request.ipRange);
         if (!contains(subnet, range.base) || range.prefix < subnet.prefix) throw new InvalidArgumentError(`IP range ${request.ipRange} is not in subnet ${formatSubnet(subnet)}`);
       }
-      const id = randomBytes(32).toString('hex');
-      const bridge = request.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
-      if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw new InvalidArgumentError(`invalid bridge name ${bridge}`);
       const record: NetworkRecord = {
         id,
         name: request.name,
         driver: 'bridge',
         bridge,
+        bridgeCreated: kind === 'absent',
         subnet: formatSubnet(subnet),
         gateway: formatIPv4(gateway),
         internal: request.internal === true,
@@ -324,7 +347,7 @@ export class NetworkService {
 
   /** A bridge network's device, address and DNS server. */
   private async bringUp(network: NetworkRecord): Promise<void> {
-    await this.deps.links.ensureBridge(network.bridge, this.gatewayCidr(network));
+    await this.ensureDevice(network);
     if (network.name === 'bridge' || this.dns.has(network.id)) return;
     const dns = new EmbeddedDns(
       {
@@ -343,10 +366,47 @@ export class NetworkService {
     this.dns.set(network.id, dns);
   }
 
+  /**
+   * The network's bridge device, there and addressed. Made (and recorded as berth's, before it
+   * exists, so a crash cannot orphan it) when absent; borrowed when someone else's bridge has the
+   * name; refused when the name is some other kind of device.
+   */
+  private async ensureDevice(network: NetworkRecord): Promise<void> {
+    const kind = await this.deps.links.kind(network.bridge);
+    if (kind === 'other') throw new InvalidArgumentError(`existing interface ${network.bridge} is not a bridge`);
+    if (kind === 'absent') {
+      if (!network.bridgeCreated) {
+        network.bridgeCreated = true;
+        delete network.borrowed;
+        await this.save();
+      }
+      await this.deps.links.createBridge(network.bridge, this.gatewayCidr(network));
+      return;
+    }
+    if (network.bridgeCreated) return;
+    if (!network.borrowed) {
+      network.borrowed = { addedGateway: false, routeLocalnet: await this.deps.links.routeLocalnet(network.bridge) };
+      await this.save();
+    }
+    const addGateway = !(await this.deps.links.hasAddress(network.bridge, this.gatewayCidr(network)));
+    if (addGateway && !network.borrowed.addedGateway) {
+      // Recorded before the address goes on, so a crash in between still takes it off at rm.
+      network.borrowed.addedGateway = true;
+      await this.save();
+    }
+    await this.deps.links.borrowBridge(network.bridge, this.gatewayCidr(network), addGateway);
+  }
+
+  /** Deletes the bridge if berth made it; a borrowed one is given back as it was found. */
+  private async releaseDevice(network: NetworkRecord): Promise<void> {
+    if (network.bridgeCreated) await this.deps.links.removeLink(network.bridge);
+    else if (network.borrowed) await this.deps.links.returnBridge(network.bridge, this.gatewayCidr(network), network.borrowed);
+  }
+
   private async bringDown(network: NetworkRecord): Promise<void> {
     await this.dns.get(network.id)?.stop();
     this.dns.delete(network.id);
-    await this.deps.links.removeLink(network.bridge);
+    await this.releaseDevice(network);
   }
 
   /** The gateway of a network that has embedded DNS (for the container's resolv.conf). */
@@ -499,7 +559,7 @@ export class NetworkService {
       this.dns.clear();
       if (this.state.endpoints.length > 0) return;
       await this.removeFirewall();
-      for (const network of this.state.networks) if (network.bridge) await this.deps.links.removeLink(network.bridge);
+      for (const network of this.state.networks) if (network.bridge) await this.releaseDevice(network);
     });
   }
 
