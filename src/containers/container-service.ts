@@ -1055,6 +1055,8 @@ export class ContainerService {
     }
     await this.logReadersDone(record.id);
     if (!this.deps.store.all().some((r) => r.id === record.id)) return;
+    // Whatever state it is in, nothing it reserved outlives it: addresses, ports, DNS names, its sandbox.
+    await this.deps.network.disconnect(record.id);
     await this.filesystem.unmount(record.id);
     await this.unmountShareableShm(record.id).catch(() => undefined);
     // onExit deleted the runtime's state already; only a crash in between leaves any to clear.
