@@ -110,7 +110,7 @@ export class Links {
   async configureSandbox(name: string, interfaces: readonly SandboxInterface[]): Promise<void> {
     const commands = ['link set lo up'];
     for (const i of interfaces) commands.push(...interfaceCommands(i));
-    const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`configuring the container's network: ${result.stderr.trim()}`);
   }
 
@@ -141,7 +141,7 @@ export class Links {
     const listed = await this.runner.run(this.ipPath, ['-n', name, '-o', 'link', 'show', 'type', 'veth']);
     const veths = listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => /^\d+:\s+([^@:\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : [];
     if (veths.length > 0) {
-      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: veths.map((v) => `link delete ${v}\n`).join('') });
+      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: batchInput(veths.map((v) => `link delete ${v}`)) });
       if (result.exitCode !== 0) throw new InternalError(`ip -n ${name}: ${result.stderr.trim()}`);
     }
     if (await this.namespaceExists(name)) await this.batch([`netns delete ${name}`]);
@@ -163,12 +163,12 @@ export class Links {
   }
 
   private async inNamespace(pid: number, commands: string[]): Promise<void> {
-    const result = await this.runner.run(this.nsenterPath, [`--net=/proc/${pid}/ns/net`, this.ipPath, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.nsenterPath, [`--net=/proc/${pid}/ns/net`, this.ipPath, '-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`configuring the container's network: ${result.stderr.trim()}`);
   }
 
   private async batch(commands: string[]): Promise<void> {
-    const result = await this.runner.run(this.ipPath, ['-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.ipPath, ['-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`ip: ${result.stderr.trim()}`);
   }
 }
@@ -188,6 +188,12 @@ export interface SandboxInterface {
   prefixLength: number;
   gateway: string;
   defaultRoute: boolean;
+}
+
+/** The input of `ip -batch`: one line per command, and never a line break inside one (it would be another command). */
+function batchInput(commands: readonly string[]): string {
+  if (commands.some((c) => /[\n\r]/.test(c))) throw new InternalError(`refusing an ip command with a line break: ${JSON.stringify(commands.find((c) => /[\n\r]/.test(c)))}`);
+  return `${commands.join('\n')}\n`;
 }
 
 function interfaceCommands(i: SandboxInterface): string[] {

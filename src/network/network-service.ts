@@ -271,13 +271,17 @@ export class NetworkService {
       const routes = await this.routesNotOurs();
       const taken = this.state.networks.filter((n) => n.driver === 'bridge').map((n) => parseSubnet(n.subnet));
       let subnet: Subnet;
+      let served = false;
       if (request.subnet) {
         if (request.subnet.includes(':')) throw new InvalidArgumentError('not supported by berth yet: IPv6 subnets');
         subnet = parseSubnet(request.subnet);
         const clash = taken.find((t) => overlaps(t, subnet));
         if (clash) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with other one on this address space`);
-        const routed = routes.find((r) => overlaps(r.subnet, subnet));
+        // A borrowed bridge may already serve exactly this subnet (the usual reason to name one).
+        const servedByBridge = (r: { subnet: Subnet; device: string }) => kind === 'bridge' && r.device === bridge && formatSubnet(r.subnet) === formatSubnet(subnet);
+        const routed = routes.find((r) => overlaps(r.subnet, subnet) && !servedByBridge(r));
         if (routed) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with ${formatSubnet(routed.subnet)}, which the host routes through ${routed.device}`);
+        served = routes.some(servedByBridge);
       } else {
         const free = defaultCandidates().map(parseSubnet).find((c) => !routes.some((r) => overlaps(r.subnet, c)) && !taken.some((t) => overlaps(t, c)));
         if (!free) throw new ForbiddenError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
@@ -285,6 +289,10 @@ export class NetworkService {
       }
       const gateway = request.gateway ? parseIPv4(request.gateway) : subnet.base + 1;
       if (!contains(subnet, gateway)) throw new InvalidArgumentError(`gateway ${request.gateway} is not in subnet ${formatSubnet(subnet)}`);
+      // There, the host's own address is the gateway; any other would hand the host's address to a container.
+      if (served && !(await this.deps.links.hasAddress(bridge, `${formatIPv4(gateway)}/${subnet.prefix}`))) {
+        throw new InvalidArgumentError(`bridge ${bridge} already serves ${formatSubnet(subnet)}: its own address there must be the network's gateway (--gateway)`);
+      }
       if (request.ipRange) {
         const range = parseSubnet(request.ipRange);
         if (!contains(subnet, range.base) || range.prefix < subnet.prefix) throw new InvalidArgumentError(`IP range ${request.ipRange} is not in subnet ${formatSubnet(subnet)}`);
@@ -415,8 +423,18 @@ export class NetworkService {
     return network && network.name !== 'bridge' && this.dns.has(network.id) ? network.gateway : undefined;
   }
 
+  /**
+   * Refuses a MAC or IPv4 address that is not one (Docker's messages). They end up in `ip`
+   * command lines, where anything else could be read as more commands.
+   */
+  checkEndpointRequest(request: EndpointRequest): void {
+    if (request.macAddress !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(request.macAddress)) throw new InvalidArgumentError(`invalid MAC address ${request.macAddress}`);
+    if (request.ipv4Address !== undefined && !isIPv4(request.ipv4Address)) throw new InvalidArgumentError(`invalid IPv4 address: ${request.ipv4Address}`);
+  }
+
   /** Reserves an address (and published ports) on a network for a container about to be wired. */
   async connect(containerId: string, networkTerm: string, request: EndpointRequest): Promise<EndpointRecord> {
+    this.checkEndpointRequest(request);
     return this.lock.run(async () => {
       const network = this.resolve(networkTerm);
       if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: only bridge networks take endpoints`);

@@ -39,6 +39,8 @@ function hostDevice(type: 'link' | 'bridge', t: { after: (fn: () => void) => voi
   t.after(() => void spawnSync('ip', ['link', 'delete', name], { stdio: 'ignore' }));
   const cidr = `${address(1)}/24`;
   ip('addr', 'add', cidr, 'dev', name);
+  // Up, as a host's bridge is: the kernel routes its subnet through it only then.
+  if (type === 'bridge') ip('link', 'set', name, 'up');
   return { name, cidr };
 }
 
@@ -113,6 +115,55 @@ describe('host devices named as a network\'s bridge', { skip: ready ? false : 'n
       assert.equal(r.status, 400, `${JSON.stringify(name)}: ${r.status} ${r.body}`);
       assert.match((JSON.parse(r.body) as { message: string }).message, new RegExp(`^invalid bridge name "${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`));
     }
+  });
+
+  test('a bridge that already serves the subnet is used with its own address as the gateway, which stays at rm', async (t) => {
+    const bridge = hostDevice('bridge', t);
+    const [gateway, prefix] = bridge.cidr.split('/') as [string, string];
+    const subnet = `${gateway.replace(/\.1$/, '.0')}/${prefix}`;
+    const created = await run('network', 'create', '--subnet', subnet, '--gateway', gateway, '-o', `com.docker.network.bridge.name=${bridge.name}`, 'served');
+    assert.equal(created.code, 0, created.stderr);
+    t.after(async () => void (await run('network', 'rm', 'served')));
+    assert.deepEqual(addressesOf(bridge.name), [bridge.cidr]);
+    const removed = await run('network', 'rm', 'served');
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(addressesOf(bridge.name), [bridge.cidr], 'the bridge\'s own address was taken off');
+  });
+
+  test('the subnet of a borrowed bridge\'s own address is still the host\'s: another network cannot take it', async (t) => {
+    const bridge = hostDevice('bridge', t);
+    const hostSubnet = `${bridge.cidr.split('/')[0]!.replace(/\.1$/, '.0')}/24`;
+    const borrowed = await run('network', 'create', '--subnet', freeSubnet(197).subnet, '-o', `com.docker.network.bridge.name=${bridge.name}`, 'lender');
+    assert.equal(borrowed.code, 0, borrowed.stderr);
+    t.after(async () => void (await run('network', 'rm', 'lender')));
+    const clash = await run('network', 'create', '--subnet', hostSubnet, 'clash');
+    if (clash.code === 0) await run('network', 'rm', 'clash');
+    assert.notEqual(clash.code, 0, `a network took ${hostSubnet}, which the host routes through ${bridge.name}`);
+    assert.match(clash.stderr, new RegExp(`Pool overlaps with ${hostSubnet.replace(/\./g, '\\.')}, which the host routes through ${bridge.name}`));
+  });
+
+  test('a MAC address given at network connect is checked: it cannot add commands to berth\'s ip batch', async (t) => {
+    const created = await run('network', 'create', '--subnet', freeSubnet(197).subnet, 'joined');
+    assert.equal(created.code, 0, created.stderr);
+    t.after(async () => void (await run('network', 'rm', 'joined')));
+    const injected = `berth-injected-${randomBytes(4).toString('hex')}`;
+    t.after(() => void spawnSync('ip', ['netns', 'delete', injected], { stdio: 'ignore' }));
+    const running = await run('run', '-d', 'busybox', 'sleep', '600');
+    assert.equal(running.code, 0, running.stderr);
+    const idle = await run('create', 'busybox', 'true');
+    assert.equal(idle.code, 0, idle.stderr);
+    t.after(async () => void (await run('rm', '-f', running.stdout.trim(), idle.stdout.trim())));
+    for (const container of [running.stdout.trim(), idle.stdout.trim()]) {
+      const r = await daemon.request('POST', '/networks/joined/connect', {
+        body: JSON.stringify({ Container: container, EndpointConfig: { MacAddress: `02:42:0a:00:00:09\nnetns add ${injected}` } }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      assert.equal(r.status, 400, r.body);
+      assert.match((JSON.parse(r.body) as { message: string }).message, /^invalid MAC address 02:42:0a:00:00:09/);
+    }
+    // The created one would have run it at its start.
+    await run('start', idle.stdout.trim());
+    assert.equal(existsSync(`/run/netns/${injected}`), false, 'a command from the MAC address ran on the host');
   });
 
   test('two networks cannot share one bridge (removing one would take the other\'s)', async (t) => {
