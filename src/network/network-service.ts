@@ -147,7 +147,9 @@ export class NetworkService {
           if (ours.test(port) && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
         }
       }
-      for (const network of this.userNetworks()) await this.bringUp(network);
+      // A network whose bridge name is now taken by some other device stays down (its containers
+      // fail to start with the reason); the daemon and the other networks still come up.
+      for (const network of this.userNetworks()) await this.bringUp(network).catch((err: Error) => this.deps.warn?.(`network ${network.name} is not up`, err));
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
       // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.

@@ -166,6 +166,25 @@ describe('host devices named as a network\'s bridge', { skip: ready ? false : 'n
     assert.equal(existsSync(`/run/netns/${injected}`), false, 'a command from the MAC address ran on the host');
   });
 
+  test('a borrowed bridge replaced by another kind of device while berthd was down: berthd starts, the device is left alone, a run says why', async (t) => {
+    const bridge = hostDevice('bridge', t);
+    const created = await run('network', 'create', '--subnet', freeSubnet(197).subnet, '-o', `com.docker.network.bridge.name=${bridge.name}`, 'replaced');
+    assert.equal(created.code, 0, created.stderr);
+    t.after(async () => void (await run('network', 'rm', 'replaced')));
+    assert.equal(await daemon.stop(), 0);
+    ip('link', 'delete', bridge.name);
+    ip('link', 'add', bridge.name, 'type', 'veth', 'peer', 'name', `${bridge.name}p`);
+    ip('addr', 'add', bridge.cidr, 'dev', bridge.name);
+
+    daemon = await startBerthd({ root: daemon.root });
+    const r = await run('run', '--rm', '--network', 'replaced', 'busybox', 'true');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`existing interface ${bridge.name} is not a bridge`));
+    assert.equal(await daemon.stop(), 0);
+    assert.deepEqual(addressesOf(bridge.name), [bridge.cidr], 'the device was changed');
+    daemon = await startBerthd({ root: daemon.root });
+  });
+
   test('two networks cannot share one bridge (removing one would take the other\'s)', async (t) => {
     const name = `berthtst${randomBytes(3).toString('hex')}`;
     t.after(() => void spawnSync('ip', ['link', 'delete', name], { stdio: 'ignore' }));
