@@ -54,11 +54,17 @@ export class Links {
     return readFile(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, 'utf8').then((t) => t.trim(), () => '0');
   }
 
-  /** Whether the device has this address (as `ip addr` shows it, address/prefix). */
-  async hasAddress(name: string, cidr: string): Promise<boolean> {
+  /** The device's IPv4 addresses, as `ip addr` shows them (address/prefix); none when it is gone. */
+  async addresses(name: string): Promise<string[]> {
+    if (!(await this.exists(name))) return [];
     const result = await this.runner.run(this.ipPath, ['-4', '-o', 'addr', 'show', 'dev', name]);
     if (result.exitCode !== 0) throw new InternalError(`ip addr show dev ${name}: ${result.stderr.trim()}`);
-    return result.stdout.split('\n').some((line) => line.split(/\s+/).includes(cidr));
+    return result.stdout.split('\n').map((line) => /\sinet\s+(\S+)/.exec(line)?.[1]).filter((a): a is string => a !== undefined);
+  }
+
+  /** Whether the device has this address (as `ip addr` shows it, address/prefix). */
+  async hasAddress(name: string, cidr: string): Promise<boolean> {
+    return (await this.addresses(name)).includes(cidr);
   }
 
   private async enableForwarding(): Promise<void> {

@@ -448,6 +448,8 @@ export class NetworkService {
       const pool = network.ipRange ? parseSubnet(network.ipRange) : subnet;
       const gateway = parseIPv4(network.gateway);
       const taken = new Set(this.endpointsOn(network.id).map((e) => parseIPv4(e.ipAddress)));
+      // On a borrowed bridge the host's own addresses are in use too: a container must not take one.
+      if (!network.bridgeCreated) for (const cidr of await this.deps.links.addresses(network.bridge)) taken.add(parseIPv4(cidr.split('/')[0]!));
       let address = 0;
       if (request.ipv4Address) {
         if (network.name === 'bridge') throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');

@@ -130,6 +130,22 @@ describe('host devices named as a network\'s bridge', { skip: ready ? false : 'n
     assert.deepEqual(addressesOf(bridge.name), [bridge.cidr], 'the bridge\'s own address was taken off');
   });
 
+  test('on a bridge that serves the subnet, the host\'s other addresses there are never given to a container', async (t) => {
+    const bridge = hostDevice('bridge', t);
+    const [gateway, prefix] = bridge.cidr.split('/') as [string, string];
+    const second = gateway.replace(/\.1$/, '.2');
+    ip('addr', 'add', `${second}/${prefix}`, 'dev', bridge.name);
+    const created = await run('network', 'create', '--subnet', `${gateway.replace(/\.1$/, '.0')}/${prefix}`, '--gateway', gateway, '-o', `com.docker.network.bridge.name=${bridge.name}`, 'shared');
+    assert.equal(created.code, 0, created.stderr);
+    t.after(async () => void (await run('network', 'rm', 'shared')));
+    const taken = await run('run', '--rm', '--network', 'shared', '--ip', second, 'busybox', 'true');
+    assert.notEqual(taken.code, 0, `a container got the host's ${second}`);
+    assert.match(taken.stderr, new RegExp(`Address already in use: ${second.replace(/\./g, '\\.')}`));
+    const inside = await run('run', '--rm', '--network', 'shared', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0');
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.match(inside.stdout, new RegExp(`inet ${gateway.replace(/\.1$/, '.3').replace(/\./g, '\\.')}/`));
+  });
+
   test('the subnet of a borrowed bridge\'s own address is still the host\'s: another network cannot take it', async (t) => {
     const bridge = hostDevice('bridge', t);
     const hostSubnet = `${bridge.cidr.split('/')[0]!.replace(/\.1$/, '.0')}/24`;
