@@ -99,6 +99,8 @@ export interface ContainerVolumes {
 export interface ContainerNetworking {
   resolve(term: string): { id: string; name: string; driver: string };
   connect(containerId: string, network: string, request: EndpointRequest): Promise<EndpointRecord>;
+  /** Refuses an endpoint request with a malformed address (checked again by connect). */
+  checkEndpointRequest(request: EndpointRequest): void;
   /** Before the runtime: a network namespace with the endpoints' links; returns its path. */
   prepareSandbox(containerId: string, endpoints: readonly EndpointRecord[]): Promise<string>;
   /** Addresses, routes and published ports of that namespace. */
@@ -637,6 +639,8 @@ export class ContainerService {
     if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be disconnected from host network or connected to host network`);
     const current = this.deps.network.endpointsOf(record.id);
     if (current.some((e) => e.networkId === network.id) || (record.networks && network.name in record.networks)) throw new ForbiddenError(`endpoint with name ${record.name} already exists in network ${network.name}`);
+    // Now, not at the next start: a created container keeps these settings until then.
+    this.deps.network.checkEndpointRequest(this.endpointRequest(record, settings, []));
     if (record.state.status === 'running' || record.state.status === 'paused') {
       const endpoint = await this.deps.network.connect(record.id, network.id, this.endpointRequest(record, settings, []));
       try {
@@ -1067,6 +1071,8 @@ export class ContainerService {
     }
     await this.logReadersDone(record.id);
     if (!this.deps.store.all().some((r) => r.id === record.id)) return;
+    // Whatever state it is in, nothing it reserved outlives it: addresses, ports, DNS names, its sandbox.
+    await this.deps.network.disconnect(record.id);
     await this.filesystem.unmount(record.id);
     await this.unmountShareableShm(record.id).catch(() => undefined);
     // onExit deleted the runtime's state already; only a crash in between leaves any to clear.

@@ -4,7 +4,7 @@
  * it, so addresses and routes go in while `runc create` runs instead of after it. A veth joined
  * to a running container later (`network connect`) is made inside it through the container's pid.
  */
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NAMESPACE_DIR } from './sandbox-name.js';
 import type { CommandRunner } from '../lib/command-runner.js';
@@ -21,11 +21,53 @@ export class Links {
     return access(`/sys/class/net/${name}`).then(() => true, () => false);
   }
 
-  /** Creates the bridge with the gateway address unless it is there. */
-  async ensureBridge(name: string, gatewayCidr: string): Promise<void> {
-    if (!(await this.exists(name))) {
-      await this.batch([`link add ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set ${name} up`]);
-    }
+  /** What a device name is on the host now: nothing, a bridge, or some other kind of link. */
+  async kind(name: string): Promise<LinkKind> {
+    if (!(await this.exists(name))) return 'absent';
+    return access(`/sys/class/net/${name}/bridge`).then(() => 'bridge' as const, () => 'other' as const);
+  }
+
+  /** A new bridge, up, with the gateway address. */
+  async createBridge(name: string, gatewayCidr: string): Promise<void> {
+    await this.batch([`link add ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set ${name} up`]);
+    await this.enableForwarding();
+  }
+
+  /**
+   * Uses a bridge someone else made: adds the gateway address when told (it lacks it) and brings
+   * it up; its other addresses and settings stay as they are.
+   */
+  async borrowBridge(name: string, gatewayCidr: string, addGateway: boolean): Promise<void> {
+    await this.batch([...(addGateway ? [`addr add ${gatewayCidr} dev ${name}`] : []), `link set ${name} up`]);
+    await this.enableForwarding();
+  }
+
+  /** Undoes borrowBridge: the gateway address if it added it, and route_localnet as it was. */
+  async returnBridge(name: string, gatewayCidr: string, borrowed: { addedGateway: boolean; routeLocalnet: string }): Promise<void> {
+    if (!(await this.exists(name))) return;
+    if (borrowed.addedGateway && (await this.hasAddress(name, gatewayCidr))) await this.batch([`addr del ${gatewayCidr} dev ${name}`]);
+    await this.writeRouteLocalnet(name, borrowed.routeLocalnet);
+  }
+
+  /** The bridge's route_localnet setting now ('0' when the device is gone). */
+  async routeLocalnet(name: string): Promise<string> {
+    return readFile(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, 'utf8').then((t) => t.trim(), () => '0');
+  }
+
+  /** The device's IPv4 addresses, as `ip addr` shows them (address/prefix); none when it is gone. */
+  async addresses(name: string): Promise<string[]> {
+    if (!(await this.exists(name))) return [];
+    const result = await this.runner.run(this.ipPath, ['-4', '-o', 'addr', 'show', 'dev', name]);
+    if (result.exitCode !== 0) throw new InternalError(`ip addr show dev ${name}: ${result.stderr.trim()}`);
+    return result.stdout.split('\n').map((line) => /\sinet\s+(\S+)/.exec(line)?.[1]).filter((a): a is string => a !== undefined);
+  }
+
+  /** Whether the device has this address (as `ip addr` shows it, address/prefix). */
+  async hasAddress(name: string, cidr: string): Promise<boolean> {
+    return (await this.addresses(name)).includes(cidr);
+  }
+
+  private async enableForwarding(): Promise<void> {
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   }
 
@@ -34,7 +76,11 @@ export class Links {
    * Only once the firewall drops packets for 127.0.0.0/8 that arrive from outside lo.
    */
   async allowLoopbackDnat(bridge: string): Promise<void> {
-    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1').catch((err: unknown) => {
+    await this.writeRouteLocalnet(bridge, '1');
+  }
+
+  private async writeRouteLocalnet(bridge: string, value: string): Promise<void> {
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, value).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') throw err; // a bridge that is gone needs nothing
     });
   }
@@ -70,7 +116,7 @@ export class Links {
   async configureSandbox(name: string, interfaces: readonly SandboxInterface[]): Promise<void> {
     const commands = ['link set lo up'];
     for (const i of interfaces) commands.push(...interfaceCommands(i));
-    const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`configuring the container's network: ${result.stderr.trim()}`);
   }
 
@@ -101,7 +147,7 @@ export class Links {
     const listed = await this.runner.run(this.ipPath, ['-n', name, '-o', 'link', 'show', 'type', 'veth']);
     const veths = listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => /^\d+:\s+([^@:\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined) : [];
     if (veths.length > 0) {
-      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: veths.map((v) => `link delete ${v}\n`).join('') });
+      const result = await this.runner.run(this.ipPath, ['-n', name, '-batch', '-'], { input: batchInput(veths.map((v) => `link delete ${v}`)) });
       if (result.exitCode !== 0) throw new InternalError(`ip -n ${name}: ${result.stderr.trim()}`);
     }
     if (await this.namespaceExists(name)) await this.batch([`netns delete ${name}`]);
@@ -123,15 +169,17 @@ export class Links {
   }
 
   private async inNamespace(pid: number, commands: string[]): Promise<void> {
-    const result = await this.runner.run(this.nsenterPath, [`--net=/proc/${pid}/ns/net`, this.ipPath, '-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.nsenterPath, [`--net=/proc/${pid}/ns/net`, this.ipPath, '-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`configuring the container's network: ${result.stderr.trim()}`);
   }
 
   private async batch(commands: string[]): Promise<void> {
-    const result = await this.runner.run(this.ipPath, ['-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const result = await this.runner.run(this.ipPath, ['-batch', '-'], { input: batchInput(commands) });
     if (result.exitCode !== 0) throw new InternalError(`ip: ${result.stderr.trim()}`);
   }
 }
+
+export type LinkKind = 'absent' | 'bridge' | 'other';
 
 export interface SandboxVeth {
   hostName: string;
@@ -146,6 +194,12 @@ export interface SandboxInterface {
   prefixLength: number;
   gateway: string;
   defaultRoute: boolean;
+}
+
+/** The input of `ip -batch`: one line per command, and never a line break inside one (it would be another command). */
+function batchInput(commands: readonly string[]): string {
+  if (commands.some((c) => /[\n\r]/.test(c))) throw new InternalError(`refusing an ip command with a line break: ${JSON.stringify(commands.find((c) => /[\n\r]/.test(c)))}`);
+  return `${commands.join('\n')}\n`;
 }
 
 function interfaceCommands(i: SandboxInterface): string[] {

@@ -13,6 +13,7 @@ import type { NewEvent } from '../events/index.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { Links } from './links.js';
 import { SandboxNames } from './sandbox-name.js';
+import { checkBridgeName } from './bridge-name.js';
 import { EmbeddedDns } from './dns-server.js';
 import { contains, formatIPv4, formatSubnet, macForAddress, overlaps, parseIPv4, parseSubnet, subnetSize, type Subnet } from './ipv4.js';
 import { loadNetworkState, saveNetworkState, type EndpointRecord, type NetworkRecord, type NetworkStateData, type PublishedPort } from './network-state.js';
@@ -98,6 +99,9 @@ export class NetworkService {
     for (const n of this.state.networks) {
       n.options ??= {};
       n.attachable ??= false;
+      // Recorded before berth remembered it: the default bridge and br-<id> were made by berth;
+      // a name the client chose may have been on the host before, so it is never deleted.
+      if (n.driver === 'bridge') n.bridgeCreated ??= n.name === 'bridge' || n.bridge === `br-${n.id.slice(0, 12)}`;
     }
     for (const e of this.state.endpoints) {
       e.dnsNames ??= [];
@@ -136,12 +140,16 @@ export class NetworkService {
       if (stale.length > 0) await this.save();
       const inUse = new Set(this.state.endpoints.map((e) => e.hostInterface));
       for (const network of this.state.networks.filter((n) => n.driver === 'bridge')) {
-        // berth's veths only (an interface someone else put on the bridge is theirs).
+        // berth's veths for this network only (by the name connect() gives them): any other
+        // interface on the bridge is someone else's, a borrowed bridge's above all.
+        const ours = new RegExp(`^veth[0-9a-f]{7}${network.id.slice(0, 3)}\\d+$`);
         for (const port of await this.deps.links.bridgePorts(network.bridge)) {
-          if (port.startsWith('veth') && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
+          if (ours.test(port) && !inUse.has(port)) await tryTo(`interface ${port}`, () => this.deps.links.removeLink(port));
         }
       }
-      for (const network of this.userNetworks()) await this.bringUp(network);
+      // A network whose bridge name is now taken by some other device stays down (its containers
+      // fail to start with the reason); the daemon and the other networks still come up.
+      for (const network of this.userNetworks()) await this.bringUp(network).catch((err: Error) => this.deps.warn?.(`network ${network.name} is not up`, err));
       if (this.state.endpoints.length > 0) await this.bringUp(this.defaultNetwork());
       if (this.state.endpoints.length > 0 || this.userNetworks().length > 0) await this.applyFirewall();
       // Nothing runs: a table left by a crash must not forward ports. After a clean stop there is none.
@@ -190,9 +198,16 @@ export class NetworkService {
     return `${network.gateway}/${parseSubnet(network.subnet).prefix}`;
   }
 
+  /**
+   * The host's routes but those of berth's own networks: every route through a bridge berth made,
+   * and on a borrowed bridge only its network's own subnet (its other addresses are the host's).
+   */
   private async routesNotOurs(): Promise<{ subnet: Subnet; device: string }[]> {
-    const ours = new Set([this.deps.bridgeName, ...this.state.networks.map((n) => n.bridge)]);
-    return (await this.deps.hostRoutes()).filter((r) => !ours.has(r.device));
+    const bridges = this.state.networks.filter((n) => n.driver === 'bridge');
+    const made = new Set(bridges.filter((n) => n.bridgeCreated).map((n) => n.bridge));
+    const ours = (r: { subnet: Subnet; device: string }) =>
+      made.has(r.device) || bridges.some((n) => n.bridge === r.device && formatSubnet(r.subnet) === n.subnet);
+    return (await this.deps.hostRoutes()).filter((r) => !ours(r));
   }
 
   private async ensureDefaultNetwork(): Promise<void> {
@@ -202,6 +217,10 @@ export class NetworkService {
     if (existing && this.state.endpoints.some((e) => e.networkId === existing.id)) {
       throw new InvalidArgumentError('the default bridge network cannot change (--bridge, --bip) while containers use it');
     }
+    checkBridgeName(this.deps.bridgeName);
+    if (existing) await this.releaseDevice(existing);
+    const kind = await this.deps.links.kind(this.deps.bridgeName);
+    if (kind === 'other') throw new InvalidArgumentError(`existing interface ${this.deps.bridgeName} is not a bridge`);
     const routes = await this.routesNotOurs();
     const others = this.userNetworks().map((n) => parseSubnet(n.subnet));
     let subnet: Subnet;
@@ -223,6 +242,7 @@ export class NetworkService {
       name: 'bridge',
       driver: 'bridge',
       bridge: this.deps.bridgeName,
+      bridgeCreated: kind === 'absent',
       subnet: formatSubnet(subnet),
       gateway: formatIPv4(gateway),
       internal: false,
@@ -231,7 +251,6 @@ export class NetworkService {
       attachable: false,
       created: existing?.created ?? this.deps.nowIso(),
     };
-    if (existing) await this.deps.links.removeLink(existing.bridge);
     this.state.networks = [...this.state.networks.filter((n) => n.name !== 'bridge'), record];
     await this.save();
   }
@@ -243,16 +262,28 @@ export class NetworkService {
       if (driver !== 'bridge') throw new InvalidArgumentError(`not supported by berth yet: network driver ${driver} (only bridge)`);
       if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(request.name)) throw new InvalidArgumentError(`invalid network name "${request.name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
       if (this.state.networks.some((n) => n.name === request.name)) throw new ConflictError(`network with name ${request.name} already exists`);
+      const id = randomBytes(32).toString('hex');
+      const bridge = request.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+      checkBridgeName(bridge);
+      const sharing = this.state.networks.find((n) => n.bridge === bridge);
+      if (sharing) throw new ConflictError(`conflicts with network ${sharing.id} (${sharing.name}): networks have same bridge name`);
+      // As Docker: a bridge that is already on the host is used (and left there at rm); any other device is refused.
+      const kind = await this.deps.links.kind(bridge);
+      if (kind === 'other') throw new InvalidArgumentError(`existing interface ${bridge} is not a bridge`);
       const routes = await this.routesNotOurs();
       const taken = this.state.networks.filter((n) => n.driver === 'bridge').map((n) => parseSubnet(n.subnet));
       let subnet: Subnet;
+      let served = false;
       if (request.subnet) {
         if (request.subnet.includes(':')) throw new InvalidArgumentError('not supported by berth yet: IPv6 subnets');
         subnet = parseSubnet(request.subnet);
         const clash = taken.find((t) => overlaps(t, subnet));
         if (clash) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with other one on this address space`);
-        const routed = routes.find((r) => overlaps(r.subnet, subnet));
+        // A borrowed bridge may already serve exactly this subnet (the usual reason to name one).
+        const servedByBridge = (r: { subnet: Subnet; device: string }) => kind === 'bridge' && r.device === bridge && formatSubnet(r.subnet) === formatSubnet(subnet);
+        const routed = routes.find((r) => overlaps(r.subnet, subnet) && !servedByBridge(r));
         if (routed) throw new InvalidArgumentError(`invalid pool request: Pool overlaps with ${formatSubnet(routed.subnet)}, which the host routes through ${routed.device}`);
+        served = routes.some(servedByBridge);
       } else {
         const free = defaultCandidates().map(parseSubnet).find((c) => !routes.some((r) => overlaps(r.subnet, c)) && !taken.some((t) => overlaps(t, c)));
         if (!free) throw new ForbiddenError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
@@ -260,18 +291,20 @@ export class NetworkService {
       }
       const gateway = request.gateway ? parseIPv4(request.gateway) : subnet.base + 1;
       if (!contains(subnet, gateway)) throw new InvalidArgumentError(`gateway ${request.gateway} is not in subnet ${formatSubnet(subnet)}`);
+      // There, the host's own address is the gateway; any other would hand the host's address to a container.
+      if (served && !(await this.deps.links.hasAddress(bridge, `${formatIPv4(gateway)}/${subnet.prefix}`))) {
+        throw new InvalidArgumentError(`bridge ${bridge} already serves ${formatSubnet(subnet)}: its own address there must be the network's gateway (--gateway)`);
+      }
       if (request.ipRange) {
         const range = parseSubnet(request.ipRange);
         if (!contains(subnet, range.base) || range.prefix < subnet.prefix) throw new InvalidArgumentError(`IP range ${request.ipRange} is not in subnet ${formatSubnet(subnet)}`);
       }
-      const id = randomBytes(32).toString('hex');
-      const bridge = request.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
-      if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw new InvalidArgumentError(`invalid bridge name ${bridge}`);
       const record: NetworkRecord = {
         id,
         name: request.name,
         driver: 'bridge',
         bridge,
+        bridgeCreated: kind === 'absent',
         subnet: formatSubnet(subnet),
         gateway: formatIPv4(gateway),
         internal: request.internal === true,
@@ -324,7 +357,7 @@ export class NetworkService {
 
   /** A bridge network's device, address and DNS server. */
   private async bringUp(network: NetworkRecord): Promise<void> {
-    await this.deps.links.ensureBridge(network.bridge, this.gatewayCidr(network));
+    await this.ensureDevice(network);
     if (network.name === 'bridge' || this.dns.has(network.id)) return;
     const dns = new EmbeddedDns(
       {
@@ -343,10 +376,47 @@ export class NetworkService {
     this.dns.set(network.id, dns);
   }
 
+  /**
+   * The network's bridge device, there and addressed. Made (and recorded as berth's, before it
+   * exists, so a crash cannot orphan it) when absent; borrowed when someone else's bridge has the
+   * name; refused when the name is some other kind of device.
+   */
+  private async ensureDevice(network: NetworkRecord): Promise<void> {
+    const kind = await this.deps.links.kind(network.bridge);
+    if (kind === 'other') throw new InvalidArgumentError(`existing interface ${network.bridge} is not a bridge`);
+    if (kind === 'absent') {
+      if (!network.bridgeCreated) {
+        network.bridgeCreated = true;
+        delete network.borrowed;
+        await this.save();
+      }
+      await this.deps.links.createBridge(network.bridge, this.gatewayCidr(network));
+      return;
+    }
+    if (network.bridgeCreated) return;
+    if (!network.borrowed) {
+      network.borrowed = { addedGateway: false, routeLocalnet: await this.deps.links.routeLocalnet(network.bridge) };
+      await this.save();
+    }
+    const addGateway = !(await this.deps.links.hasAddress(network.bridge, this.gatewayCidr(network)));
+    if (addGateway && !network.borrowed.addedGateway) {
+      // Recorded before the address goes on, so a crash in between still takes it off at rm.
+      network.borrowed.addedGateway = true;
+      await this.save();
+    }
+    await this.deps.links.borrowBridge(network.bridge, this.gatewayCidr(network), addGateway);
+  }
+
+  /** Deletes the bridge if berth made it; a borrowed one is given back as it was found. */
+  private async releaseDevice(network: NetworkRecord): Promise<void> {
+    if (network.bridgeCreated) await this.deps.links.removeLink(network.bridge);
+    else if (network.borrowed) await this.deps.links.returnBridge(network.bridge, this.gatewayCidr(network), network.borrowed);
+  }
+
   private async bringDown(network: NetworkRecord): Promise<void> {
     await this.dns.get(network.id)?.stop();
     this.dns.delete(network.id);
-    await this.deps.links.removeLink(network.bridge);
+    await this.releaseDevice(network);
   }
 
   /** The gateway of a network that has embedded DNS (for the container's resolv.conf). */
@@ -355,8 +425,18 @@ export class NetworkService {
     return network && network.name !== 'bridge' && this.dns.has(network.id) ? network.gateway : undefined;
   }
 
+  /**
+   * Refuses a MAC or IPv4 address that is not one (Docker's messages). They end up in `ip`
+   * command lines, where anything else could be read as more commands.
+   */
+  checkEndpointRequest(request: EndpointRequest): void {
+    if (request.macAddress !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(request.macAddress)) throw new InvalidArgumentError(`invalid MAC address ${request.macAddress}`);
+    if (request.ipv4Address !== undefined && !isIPv4(request.ipv4Address)) throw new InvalidArgumentError(`invalid IPv4 address: ${request.ipv4Address}`);
+  }
+
   /** Reserves an address (and published ports) on a network for a container about to be wired. */
   async connect(containerId: string, networkTerm: string, request: EndpointRequest): Promise<EndpointRecord> {
+    this.checkEndpointRequest(request);
     return this.lock.run(async () => {
       const network = this.resolve(networkTerm);
       if (network.driver !== 'bridge') throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: only bridge networks take endpoints`);
@@ -368,6 +448,8 @@ export class NetworkService {
       const pool = network.ipRange ? parseSubnet(network.ipRange) : subnet;
       const gateway = parseIPv4(network.gateway);
       const taken = new Set(this.endpointsOn(network.id).map((e) => parseIPv4(e.ipAddress)));
+      // On a borrowed bridge the host's own addresses are in use too: a container must not take one.
+      if (!network.bridgeCreated) for (const cidr of await this.deps.links.addresses(network.bridge)) taken.add(parseIPv4(cidr.split('/')[0]!));
       let address = 0;
       if (request.ipv4Address) {
         if (network.name === 'bridge') throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
@@ -499,7 +581,7 @@ export class NetworkService {
       this.dns.clear();
       if (this.state.endpoints.length > 0) return;
       await this.removeFirewall();
-      for (const network of this.state.networks) if (network.bridge) await this.deps.links.removeLink(network.bridge);
+      for (const network of this.state.networks) if (network.bridge) await this.releaseDevice(network);
     });
   }
 

@@ -14,6 +14,13 @@ export interface NetworkRecord {
   driver: 'bridge' | 'host' | 'null';
   /** The bridge device ('' for host and none). */
   bridge: string;
+  /**
+   * Whether berth made the bridge device: only then does it delete it. A bridge that was on the
+   * host before is borrowed, and given back as it was found (see `borrowed`).
+   */
+  bridgeCreated?: boolean;
+  /** On a borrowed bridge, what berth changed: the gateway address it added, route_localnet as it was. */
+  borrowed?: BorrowedBridge;
   subnet: string;
   gateway: string;
   internal: boolean;
@@ -23,6 +30,11 @@ export interface NetworkRecord {
   /** Addresses are handed out from this range when set (IPAM IPRange). */
   ipRange?: string;
   created: string;
+}
+
+export interface BorrowedBridge {
+  addedGateway: boolean;
+  routeLocalnet: string;
 }
 
 export interface PublishedPort {

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -64,11 +64,37 @@ async function removeContainersOf(execRoot: string): Promise<void> {
   }
 }
 
-/** A safety net after berthd's own clean-up: the test daemon's network namespaces, bridge and nftables table. */
-function removeNetworkOf(bridge: string): void {
+interface RecordedNetworkState {
+  networks?: { bridge?: string; driver?: string; bridgeCreated?: boolean; name?: string; id?: string }[];
+  endpoints?: { hostInterface?: string; containerId?: string }[];
+}
+
+/**
+ * A safety net after berthd's own clean-up (and all there is after a SIGKILL): what the daemon's
+ * `<dataRoot>/network/state.json` records (the bridges it made, its veths) and its own network
+ * namespaces (`berth-<bridge>-<id>`), the default bridge and the nftables table. Only this daemon's:
+ * a bridge it borrowed from the host (`bridgeCreated: false`) stays.
+ */
+function removeNetworkOf(bridge: string, dataRoot: string, bridgeGiven: boolean): void {
+  let state: RecordedNetworkState = {};
+  try {
+    state = JSON.parse(readFileSync(join(dataRoot, 'network', 'state.json'), 'utf8')) as RecordedNetworkState;
+  } catch {
+    // never written (berthd did not get that far) or half a file: the names below still hold
+  }
+  const networks = (state.networks ?? []).filter((n) => n.driver === 'bridge' && typeof n.bridge === 'string' && n.bridge !== '');
+  // As berthd reads a record from before it kept bridgeCreated: br-<id> and the default bridge were its own.
+  const made = (n: (typeof networks)[number]) => n.bridgeCreated ?? (n.name === 'bridge' || n.bridge === `br-${n.id?.slice(0, 12)}`);
   const ownNamespaces = (existsSync('/run/netns') ? readdirSync('/run/netns') : []).filter((n) => n.startsWith(`berth-${bridge}-`));
   for (const name of ownNamespaces) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
-  spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+  const veths = new Set((state.endpoints ?? []).map((e) => e.hostInterface).filter((n): n is string => typeof n === 'string' && /^veth[0-9a-f]+$/.test(n)));
+  // And whatever veth is still on a bridge berth made (one whose record a crash lost).
+  for (const n of networks.filter(made)) for (const port of existsSync(`/sys/class/net/${n.bridge}/brif`) ? readdirSync(`/sys/class/net/${n.bridge}/brif`) : []) if (port.startsWith('veth')) veths.add(port);
+  for (const veth of veths) if (existsSync(`/sys/class/net/${veth}`)) spawnSync('ip', ['link', 'delete', veth], { stdio: 'ignore' });
+  const bridges = new Set(networks.filter(made).map((n) => n.bridge!));
+  const defaultRecord = networks.find((n) => n.name === 'bridge' && n.bridge === bridge);
+  if (defaultRecord ? made(defaultRecord) : !bridgeGiven) bridges.add(bridge);
+  for (const b of bridges) if (existsSync(`/sys/class/net/${b}`)) spawnSync('ip', ['link', 'delete', b], { stdio: 'ignore' });
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${bridge}`], { stdio: 'ignore' });
 }
 
@@ -176,7 +202,7 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
     cleanup: async () => {
       await stop();
       await removeContainersOf(execRoot);
-      removeNetworkOf(bridge);
+      removeNetworkOf(bridge, dataRoot, options.bridge !== undefined);
       await removeCgroupParent(cgroupParent);
       await rm(root, { recursive: true, force: true });
     },
