@@ -11,11 +11,9 @@ export { resolveUser } from './user-database.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Docker's rule: the run's Entrypoint replaces the image's (and then its Cmd too). */
-export function commandOf(config: ContainerConfigInput, image: ContainerConfig): string[] {
-  const entrypoint = config.Entrypoint && config.Entrypoint.length > 0 ? config.Entrypoint : config.Entrypoint ? [] : (image.Entrypoint ?? []);
-  const cmd = config.Cmd && config.Cmd.length > 0 ? config.Cmd : config.Entrypoint && config.Entrypoint.length > 0 ? [] : (image.Cmd ?? []);
-  const args = [...entrypoint, ...cmd];
+/** The process's argv from the config merged with the image's (image-config-merge.ts): Entrypoint then Cmd. */
+export function commandOf(merged: ContainerConfigInput): string[] {
+  const args = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
   if (args.length === 0) throw new InvalidArgumentError('no command specified');
   return args;
 }

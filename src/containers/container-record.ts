@@ -40,6 +40,7 @@ export interface ContainerConfigInput {
   StopSignal?: string;
   StopTimeout?: number | null;
   Healthcheck?: HealthConfig | null;
+  Shell?: string[] | null;
 }
 
 /** NetworkingConfig.EndpointsConfig's value for one network (fields berth uses). */

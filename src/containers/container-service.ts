@@ -37,6 +37,7 @@ import type { EndpointRequest } from '../network/network-service.js';
 import { networkModeOf, exposedPortRequests } from './network-mode.js';
 import { planMounts, prepareBindSource, rootfsPropagationFor } from './container-mounts.js';
 import { checkHealthcheck, effectiveHealthcheck, HealthMonitor } from './health-check.js';
+import { mergeImageConfig } from './image-config-merge.js';
 import { cgroupnsModeOf, namespaceModesOf, resolveNamespaces, type CgroupnsMode } from './namespace-modes.js';
 import type { HealthConfig } from '../oci/index.js';
 import type { ContainerStatsReader } from './container-stats.js';
@@ -303,7 +304,9 @@ export class ContainerService {
     parsePortBindings(hostConfig['PortBindings'] as Parameters<typeof parsePortBindings>[0]);
     const image = this.deps.images.inspect(config.Image); // 404 "No such image" makes the CLI pull
     const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
-    commandOf(config, imageConfig); // "no command specified" at create, as Docker
+    // Kept as Docker keeps it: the client's config completed from the image's, at create.
+    config = mergeImageConfig(config, imageConfig);
+    commandOf(config); // "no command specified" at create, as Docker
     let containerName = name ? normalizeName(name) : '';
     const runtime = hostConfig.Runtime || this.deps.runtimes.defaultRuntime;
     if (!this.deps.runtimes.runtimes.some((r) => r.name === runtime)) throw new InvalidArgumentError(`unknown or invalid runtime name: ${runtime}`);
@@ -333,9 +336,8 @@ export class ContainerService {
   }
 
   private async createReserved(id: string, containerName: string, runtime: string, config: ContainerConfigInput, hostConfig: HostConfigInput, image: ReturnType<ImageService['inspect']>, endpointsConfig: Record<string, EndpointSettingsInput>): Promise<{ id: string; warnings: string[] }> {
-    const imageConfig = image.Config as unknown as import('../oci/index.js').ContainerConfig;
     const createdVolumes: string[] = [];
-    const mounts = await planMounts(hostConfig, [...Object.keys(imageConfig.Volumes ?? {}), ...Object.keys(config.Volumes ?? {})], {
+    const mounts = await planMounts(hostConfig, Object.keys(config.Volumes ?? {}), { // the image's VOLUMEs are merged in
       ensureVolume: async (request) => {
         const existed = request.name !== undefined && this.volumeExists(request.name);
         const volume = await this.deps.volumes.create(request);
@@ -355,7 +357,7 @@ export class ContainerService {
       }
     }
     const chains = chainIds((image.RootFS?.Layers ?? []) as Digest[]);
-    const args = commandOf(config, imageConfig);
+    const args = commandOf(config);
     const record: ContainerRecord = {
       id,
       name: containerName,
@@ -695,8 +697,10 @@ export class ContainerService {
       ...imageConfig,
       ...(record.config.User ? { User: record.config.User } : {}),
       ...(record.config.WorkingDir ? { WorkingDir: record.config.WorkingDir } : {}),
-      ...(record.config.Cmd ? { Cmd: record.config.Cmd } : {}),
-      ...(record.config.Entrypoint ? { Entrypoint: record.config.Entrypoint } : {}),
+      // The container's own (merged at create): null after `--entrypoint ""` clears the image's.
+      Cmd: record.config.Cmd ?? null,
+      Entrypoint: record.config.Entrypoint ?? null,
+      ...(record.config.Healthcheck ? { Healthcheck: record.config.Healthcheck } : {}),
       ...(record.config.StopSignal ? { StopSignal: record.config.StopSignal } : {}),
       Env: [...env].map(([k, v]) => `${k}=${v}`),
       Labels: { ...(imageConfig.Labels ?? {}), ...(record.config.Labels ?? {}) },

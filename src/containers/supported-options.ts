@@ -13,14 +13,54 @@ export const isSet = (value: unknown): boolean => {
   return true;
 };
 
-const UNSUPPORTED_HOST = ['Links'];
+/**
+ * HostConfig fields berth does not apply, with the docker flag that sends each: a value given is
+ * refused, so no setting is silently dropped (issue 18: a field sent is a field kept).
+ */
+const UNSUPPORTED_HOST: Record<string, string> = {
+  Links: '--link',
+  VolumeDriver: '--volume-driver',
+  Annotations: '--annotation',
+  CgroupParent: '--cgroup-parent',
+  BlkioWeight: '--blkio-weight',
+  BlkioWeightDevice: '--blkio-weight-device',
+  BlkioDeviceReadBps: '--device-read-bps',
+  BlkioDeviceWriteBps: '--device-write-bps',
+  BlkioDeviceReadIOps: '--device-read-iops',
+  BlkioDeviceWriteIOps: '--device-write-iops',
+  CpuRealtimePeriod: '--cpu-rt-period',
+  CpuRealtimeRuntime: '--cpu-rt-runtime',
+  CpusetMems: '--cpuset-mems',
+  DeviceCgroupRules: '--device-cgroup-rule',
+  DeviceRequests: '--gpus',
+  KernelMemoryTCP: 'KernelMemoryTCP',
+  MemoryReservation: '--memory-reservation',
+  OomKillDisable: '--oom-kill-disable',
+  OomScoreAdj: '--oom-score-adj',
+  StorageOpt: '--storage-opt',
+  CpuCount: '--cpu-count',
+  CpuPercent: '--cpu-percent',
+  IOMaximumIOps: '--io-maxiops',
+  IOMaximumBandwidth: '--io-maxbandwidth',
+  MaskedPaths: 'MaskedPaths',
+  ReadonlyPaths: 'ReadonlyPaths',
+};
+
+/** Fields whose "not set" value is not Go's zero value. */
+function isSetHostField(key: string, value: unknown): boolean {
+  if (key === 'MemorySwappiness') return value !== undefined && value !== null && value !== -1;
+  if (key === 'UsernsMode') return isSet(value) && value !== 'host';
+  if (key === 'Isolation') return isSet(value) && value !== 'default';
+  if (key === 'VolumeDriver') return isSet(value) && value !== 'local';
+  return isSet(value);
+}
 
 export function checkSupported(config: ContainerConfigInput, hostConfig: HostConfigInput): void {
   const unsupported: string[] = [];
-  for (const key of UNSUPPORTED_HOST) {
-    const value = hostConfig[key];
-    if (isSet(value)) unsupported.push(`HostConfig.${key}`);
+  for (const [key, flag] of Object.entries({ ...UNSUPPORTED_HOST, MemorySwappiness: '--memory-swappiness', UsernsMode: '--userns', Isolation: '--isolation' })) {
+    if (isSetHostField(key, hostConfig[key])) unsupported.push(flag === key ? `HostConfig.${key}` : `HostConfig.${key} (${flag})`);
   }
+  if (isSet((config as Record<string, unknown>)['NetworkDisabled'])) unsupported.push('Config.NetworkDisabled');
   for (const option of (hostConfig['SecurityOpt'] as string[] | undefined) ?? []) {
     if (!/^(no-new-privileges([:=](true|false))?|seccomp[=:].+|label[=:]disable|apparmor[=:]unconfined)$/.test(option)) unsupported.push(`SecurityOpt ${option}`);
   }

@@ -46,7 +46,7 @@ describe('docker CLI containers on berthd', { skip: ready ? false : 'needs root,
     assert.match(id, /^[a-f0-9]{64}$/);
     const ps = await run('ps');
     assert.match(ps.stdout, /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n/);
-    assert.match(ps.stdout, new RegExp(`\\n${id.slice(0, 12)} +busybox +"sh -c trap .*" +.* ago +Up .* +ticker\\n`));
+    assert.match(ps.stdout, new RegExp(`\\n${id.slice(0, 12)} +busybox +"sh -c 'trap .*" +.* ago +Up .* +ticker\\n`));
     await new Promise((r) => setTimeout(r, 500));
     const logs = await run('logs', 'ticker');
     assert.match(logs.stdout, /^tick 0\ntick 1\n/);
