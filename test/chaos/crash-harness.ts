@@ -41,7 +41,17 @@ interface Reply {
   text: string;
 }
 
-function api(socket: string, method: string, path: string, body?: Buffer | string | object, headers: Record<string, string> = {}): Promise<Reply> {
+/** A request berthd did not answer in time: the run fails naming it, instead of hanging. */
+export class HungRequestError extends Error {
+  constructor(method: string, path: string, timeoutMs: number) {
+    super(`${method} ${path} got no complete answer within ${timeoutMs / 1000} s`);
+  }
+}
+
+/** Long enough for a loaded 2-core machine (a pull or rm -f takes seconds there), short of a hang. */
+export const REQUEST_TIMEOUT_MS = 90_000;
+
+export function api(socket: string, method: string, path: string, body?: Buffer | string | object, headers: Record<string, string> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply> {
   const data = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
   const contentType = body !== undefined && !Buffer.isBuffer(body) && typeof body === 'object' ? { 'Content-Type': 'application/json' } : {};
   return new Promise((resolve, reject) => {
@@ -49,12 +59,21 @@ function api(socket: string, method: string, path: string, body?: Buffer | strin
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        clearTimeout(timer);
         const all = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 0, body: all, text: all.toString('utf8') });
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // The whole exchange, not only socket idleness: a streamed answer that never ends is a hang too.
+    const timer = setTimeout(() => {
+      reject(new HungRequestError(method, path, timeoutMs));
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end(data);
   });
 }
@@ -302,17 +321,20 @@ export class CrashHarness {
   /** Removes everything through the API, stops berthd cleanly, and looks for what is left. */
   async finish(): Promise<void> {
     this.killPoint = -1;
-    for (const c of await this.containers()) {
-      const r = await this.call('DELETE', `/containers/${c.Id}?force=1&v=1`);
-      if (r.status !== 204) this.violation('everything removes', `rm -f ${c.Id.slice(0, 12)}: ${r.status} ${r.text.trim()}`);
-    }
+    // A clean-up request that hangs is reported with what it was, and the clean-up goes on.
+    const removal = async (what: string, method: string, path: string, ok: number[]) => {
+      const r = await this.call(method, path).catch((err: Error) => ({ status: 0, text: err.message }));
+      if (!ok.includes(r.status)) this.violation('everything removes', `${what}: ${r.status || 'no answer'} ${r.text.trim()}`);
+    };
+    for (const c of await this.containers()) await removal(`rm -f ${c.Id.slice(0, 12)} (${c.State.Status})`, 'DELETE', `/containers/${c.Id}?force=1&v=1`, [204]);
     for (const image of JSON.parse((await this.call('GET', '/images/json?all=1')).text) as { Id: string }[]) {
-      const r = await this.call('DELETE', `/images/${image.Id}?force=1`);
-      if (r.status !== 200 && r.status !== 404) this.violation('everything removes', `rmi ${image.Id}: ${r.status} ${r.text.trim()}`);
+      await removal(`rmi ${image.Id}`, 'DELETE', `/images/${image.Id}?force=1`, [200, 404]);
     }
-    for (const v of (JSON.parse((await this.call('GET', '/volumes')).text) as { Volumes: { Name: string }[] | null }).Volumes ?? []) await this.call('DELETE', `/volumes/${v.Name}`);
+    for (const v of (JSON.parse((await this.call('GET', '/volumes')).text) as { Volumes: { Name: string }[] | null }).Volumes ?? []) {
+      await removal(`volume rm ${v.Name}`, 'DELETE', `/volumes/${v.Name}`, [204]);
+    }
     for (const n of JSON.parse((await this.call('GET', '/networks')).text) as { Id: string; Name: string }[]) {
-      if (!['bridge', 'host', 'none'].includes(n.Name)) await this.call('DELETE', `/networks/${n.Id}`);
+      if (!['bridge', 'host', 'none'].includes(n.Name)) await removal(`network rm ${n.Name}`, 'DELETE', `/networks/${n.Id}`, [204]);
     }
     const code = await this.daemon.stop();
     if (code !== 0) this.violation('clean stop', `berthd exited with ${code}`);
