@@ -106,6 +106,8 @@ export class CrashHarness {
   private readonly seenIds = new Set<string>();
   /** Containers a rm -f was sent for: any state (or gone) is fine for them. */
   private readonly removing = new Set<string>();
+  /** Containers a user paused (then unpaused, unless the crash came between): Paused is fine for them. */
+  private readonly userPaused = new Set<string>();
   private daemon!: TestDaemon;
   private registry!: TestRegistry;
   private root!: string;
@@ -227,6 +229,16 @@ export class CrashHarness {
         const id = this.pick(running);
         if (id) await this.call('PUT', `/containers/${id}/archive?path=/tmp`, buildTar([{ name: `cp-${n}.txt`, data: `copied ${n}` }]), { 'Content-Type': 'application/x-tar' });
       },
+      async () => {
+        const id = this.pick(running);
+        if (id) await this.call('GET', `/containers/${id}/archive?path=/bin`);
+      },
+      async () => {
+        const id = this.pick(running);
+        if (!id) return;
+        this.userPaused.add(id);
+        if ((await this.call('POST', `/containers/${id}/pause`)).status === 204) await this.call('POST', `/containers/${id}/unpause`);
+      },
     ];
     return all;
   }
@@ -245,8 +257,10 @@ export class CrashHarness {
     await new Promise((r) => setTimeout(r, delayMs));
     await this.crash();
     await inFlight;
-    this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms`);
+    const restarting = Date.now();
     this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true });
+    // How long the restart (restore included) took: tells a loaded machine from a restore that hangs.
+    this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms, restarted in ${Date.now() - restarting} ms`);
     const before = this.violations.length;
     await this.checkAfterRestart();
     // The long form reports as it goes (CHAOS_PROGRESS=1), so a stopped run still says what it found.
@@ -274,6 +288,8 @@ export class CrashHarness {
         continue;
       }
       if (this.removing.has(c.Id)) continue;
+      // The harness pauses only as a user would; a freeze of berth's own (commit, cp) must not outlive its crash.
+      if (c.State.Status === 'paused' && !this.userPaused.has(c.Id)) this.violation('only a user\'s pause stays', `${where}: paused, and no user paused it`);
       if (c.State.Status === 'running') {
         if (!processAlive(c.State.Pid)) this.violation('running ones still run', `${where}: pid ${c.State.Pid} is not alive`);
         if (kind === 'ticker') await this.checkTicks(c, where);

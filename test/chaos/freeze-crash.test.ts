@@ -58,7 +58,7 @@ async function crashAndRestart(daemon: TestDaemon): Promise<TestDaemon> {
   return startBerthd({ root: daemon.root });
 }
 
-test('berthd killed during a docker cp freeze: after the restart the container runs, not paused; a user-paused one stays paused', { skip, timeout: 120_000 }, async (t) => {
+test('berthd killed during a docker cp freeze: after the restart the container runs, not paused; a user-paused one stays paused', { skip, timeout: 300_000 }, async (t) => {
   let daemon = await startBusyboxDaemon();
   t.after(() => daemon.cleanup());
   const run = (...args: string[]) => docker(daemon.host, args);
@@ -84,7 +84,7 @@ test('berthd killed during a docker cp freeze: after the restart the container r
   assert.equal((await run('rm', '-f', copied, paused)).code, 0);
 });
 
-test('berthd killed while docker commit has the container paused: after the restart it runs, not paused', { skip, timeout: 120_000 }, async (t) => {
+test('berthd killed while docker commit has the container paused: after the restart it runs, not paused', { skip, timeout: 300_000 }, async (t) => {
   let daemon = await startBusyboxDaemon();
   t.after(() => daemon.cleanup());
   const run = (...args: string[]) => docker(daemon.host, args);
@@ -105,7 +105,7 @@ test('berthd killed while docker commit has the container paused: after the rest
   assert.equal((await run('rm', '-f', id)).code, 0);
 });
 
-test('rm -f of a paused container completes and leaves no process of it', { skip, timeout: 60_000 }, async (t) => {
+test('rm -f of a paused container completes and leaves no process of it', { skip, timeout: 300_000 }, async (t) => {
   const daemon = await startBusyboxDaemon();
   t.after(() => daemon.cleanup());
   const run = (...args: string[]) => docker(daemon.host, args);
