@@ -258,7 +258,8 @@ export class CrashHarness {
     await this.crash();
     await inFlight;
     const restarting = Date.now();
-    this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true });
+    // Restore is part of the start: on a loaded 2-core machine it took up to 15 s (the log says how long each took).
+    this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true, readyTimeoutMs: 60_000 });
     // How long the restart (restore included) took: tells a loaded machine from a restore that hangs.
     this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms, restarted in ${Date.now() - restarting} ms`);
     const before = this.violations.length;
