@@ -55,6 +55,11 @@ export function api(socket: string, method: string, path: string, body?: Buffer 
   const data = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
   const contentType = body !== undefined && !Buffer.isBuffer(body) && typeof body === 'object' ? { 'Content-Type': 'application/json' } : {};
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    };
     const req = request({ socketPath: socket, method, path: `/v1.50${path}`, headers: { Host: 'berth', ...contentType, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -63,17 +68,20 @@ export function api(socket: string, method: string, path: string, body?: Buffer 
         const all = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 0, body: all, text: all.toString('utf8') });
       });
-      res.on('error', reject);
+      res.on('error', fail);
+      // berthd killed mid-answer: no 'end' and no request error, only the close.
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`${method} ${path}: the connection closed mid-answer`));
+      });
     });
     // The whole exchange, not only socket idleness: a streamed answer that never ends is a hang too.
-    const timer = setTimeout(() => {
+    // Unref'd: an exchange that ended some other way must not keep the test process alive.
+    timer = setTimeout(() => {
       reject(new HungRequestError(method, path, timeoutMs));
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    timer.unref();
+    req.on('error', fail);
     req.end(data);
   });
 }
