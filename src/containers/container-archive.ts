@@ -12,7 +12,6 @@ import { extractArchive } from '../archive/path-archive.js';
 import { packPath } from '../archive/path-archive.js';
 import { MissingParentError, NotADirectoryComponentError, type RootedFilesystem } from '../archive/rooted-path.js';
 import type { ContainerRecord } from './container-record.js';
-import { FreezeHolds, type FreezeControl } from './freeze-holds.js';
 
 export interface OpenedFilesystem {
   record: ContainerRecord;
@@ -20,8 +19,10 @@ export interface OpenedFilesystem {
   release: () => Promise<void>;
 }
 
-export interface ContainerArchiveDeps extends FreezeControl {
+export interface ContainerArchiveDeps {
   open(term: string): Promise<OpenedFilesystem>;
+  /** Freezes a running container (shared with other copies and commits) until the returned thaw. */
+  freeze(id: string): Promise<() => Promise<void>>;
   /** The uid and gid of the container's configured user, for copyUIDGID; undefined without one. */
   userOwner(opened: OpenedFilesystem): Promise<{ uid: number; gid: number } | undefined>;
   publish(event: NewEvent): void;
@@ -47,18 +48,14 @@ function followsLast(absolute: string): boolean {
 }
 
 export class ContainerArchive {
-  private readonly freezes: FreezeHolds;
-
-  constructor(private readonly deps: ContainerArchiveDeps) {
-    this.freezes = new FreezeHolds(deps);
-  }
+  constructor(private readonly deps: ContainerArchiveDeps) {}
 
   /** The container's filesystem with its processes frozen until release (thawed also on failure). */
   private async open(term: string): Promise<OpenedFilesystem> {
     const opened = await this.deps.open(term);
     let thaw: () => Promise<void>;
     try {
-      thaw = await this.freezes.hold(opened.record.id);
+      thaw = await this.deps.freeze(opened.record.id);
     } catch (err) {
       await opened.release();
       throw err;

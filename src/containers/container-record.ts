@@ -84,6 +84,11 @@ export interface ContainerRecord {
   restartCount: number;
   /** Stopped by a user (stop): restart policies leave it down (always: until berthd or the user starts it). */
   manuallyStopped?: boolean;
+  /**
+   * Set before berth itself freezes the container (commit, docker cp), cleared when it thaws: a
+   * restart after a crash in between thaws it, while a pause its user asked for stays.
+   */
+  frozenByEngine?: boolean;
 }
 
 /** Go's zero time, as Docker shows a time that never was (StartedAt of a container never started). */

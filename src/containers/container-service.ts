@@ -48,6 +48,7 @@ import { mountAll, unmount } from '../snapshots/mount.js';
 import { ContainerFilesystem } from './container-filesystem.js';
 import { copyUp } from './volume-copy-up.js';
 import { ContainerResources } from './container-resources.js';
+import { FreezeHolds } from './freeze-holds.js';
 import { logFiles, rotateIfNeeded, rotationOf } from '../logs/log-rotation.js';
 import { resolveDevices, type DeviceInput } from './devices.js';
 import { checkRestartPolicy, nextDelay, restartsWithDaemon, shouldRestart, type RestartPolicy } from './restart-policy.js';
@@ -144,6 +145,8 @@ export class ContainerService {
 
   private readonly filesystem: ContainerFilesystem;
   private readonly resources: ContainerResources;
+  /** berth's own freezes (commit, docker cp), recorded as such so a restart can undo them. */
+  private readonly freezes: FreezeHolds;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.filesystem = new ContainerFilesystem({
@@ -153,6 +156,10 @@ export class ContainerService {
       dataDir: (id) => deps.store.dir(id),
       statusOf: (id) => deps.store.all().find((r) => r.id === id)?.state.status,
       volumePath: (name) => deps.volumes.prepare(name),
+    });
+    this.freezes = new FreezeHolds({
+      statusOf: (id) => deps.store.all().find((r) => r.id === id)?.state.status,
+      setPaused: (id, paused) => this.exclusive(id, (record) => this.setPausedLocked(record, paused, 'engine')),
     });
     this.resources = new ContainerResources({
       cgroupParent: deps.cgroupParent,
@@ -706,12 +713,12 @@ export class ContainerService {
       Labels: { ...(imageConfig.Labels ?? {}), ...(record.config.Labels ?? {}) },
       ExposedPorts: { ...(imageConfig.ExposedPorts ?? {}), ...(record.config.ExposedPorts ?? {}) },
     };
-    const pause = options.pause && record.state.status === 'running';
-    if (pause) await this.setPaused(record.id, true);
+    // A running container is frozen by berth (not its user) meanwhile, shared with any docker cp.
+    const thaw = options.pause ? await this.freezes.hold(record.id) : async () => undefined;
     try {
       return await this.deps.images.commitImage(record.imageId, this.filesystem.diffLayer(record), { ...options, config, createdBy: [record.path, ...record.args].join(' '), containerId: record.id });
     } finally {
-      if (pause) await this.setPaused(record.id, false).catch(() => undefined);
+      await thaw().catch(() => undefined);
     }
   }
 
@@ -1112,18 +1119,34 @@ export class ContainerService {
     this.deps.publish({ Type: 'container', Action: 'rename', Actor: { ID: record.id, Attributes: { oldName: `/${oldName}`, name, image: record.imageName } } });
   }
 
-  /** Freezes (pause) or thaws (unpause) every process of a running container. */
+  /** Freezes (pause) or thaws (unpause) every process of a running container, as its user asks. */
   async setPaused(term: string, paused: boolean): Promise<void> {
     return this.exclusive(term, (record) => this.setPausedLocked(record, paused));
   }
 
-  private async setPausedLocked(record: ContainerRecord, paused: boolean): Promise<void> {
+  /**
+   * Keeps a running container frozen for berth's own work on its filesystem (commit, docker cp)
+   * until the returned release; overlapping holders share one freeze. A user's pause stays.
+   */
+  holdFrozen(id: string): Promise<() => Promise<void>> {
+    return this.freezes.hold(id);
+  }
+
+  private async setPausedLocked(record: ContainerRecord, paused: boolean, by: 'user' | 'engine' = 'user'): Promise<void> {
     if (paused && record.state.status === 'paused') throw new ConflictError(`Container ${record.id} is already paused`);
     if (!paused && record.state.status !== 'paused') throw new ConflictError(`Container ${record.id} is not paused`);
     if (paused && record.state.status !== 'running') throw new ConflictError(`Container ${record.id} is not running`);
+    if (paused && (record.frozenByEngine === true) !== (by === 'engine')) {
+      // Whose pause this is must be on disk before the freeze: a crash right after it leaves a
+      // frozen container, and restore thaws only what berth froze.
+      if (by === 'engine') record.frozenByEngine = true;
+      else delete record.frozenByEngine;
+      await this.deps.store.save(record);
+    }
     const result = await this.deps.runner.run(this.runtimePath(record), [paused ? 'pause' : 'resume', record.id]);
     if (result.exitCode !== 0) throw new InvalidArgumentError(`${paused ? 'pause' : 'unpause'} failed: ${result.stderr.trim()}`);
     record.state = { ...record.state, status: paused ? 'paused' : 'running' };
+    if (!paused) delete record.frozenByEngine;
     await this.deps.store.save(record);
     this.deps.publish({ Type: 'container', Action: paused ? 'pause' : 'unpause', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
   }
@@ -1165,6 +1188,18 @@ export class ContainerService {
     }
   }
 
+  /**
+   * A container berth froze for a commit or docker cp that its crash cut short stays frozen for
+   * good unless thawed here (its user never asked for that pause); returns the status it has now.
+   */
+  private async thawEngineFreeze(record: ContainerRecord, status: 'running' | 'paused'): Promise<'running' | 'paused'> {
+    if (status !== 'paused' || !record.frozenByEngine) return status;
+    const result = await this.deps.runner.run(this.runtimePath(record), ['resume', record.id]);
+    if (result.exitCode !== 0) return 'paused';
+    this.deps.publish({ Type: 'container', Action: 'unpause', Actor: { ID: record.id, Attributes: { image: record.imageName, name: record.name } } });
+    return 'running';
+  }
+
   private async restoreOne(record: ContainerRecord): Promise<void> {
     const status = record.state.status;
     const code = await this.deps.monitor.exitCode(this.exitDir(), record.id);
@@ -1177,12 +1212,14 @@ export class ContainerService {
       }
       const runtime = await this.deps.monitor.state(record.id, this.runtimePath(record));
       if (runtime && runtime.pid > 0 && (runtime.status === 'running' || runtime.status === 'paused')) {
+        const live = await this.thawEngineFreeze(record, runtime.status);
         if (status !== 'running' && status !== 'paused') {
           // Started before the crash, recorded as not yet: the run goes on.
-          record.state = { ...record.state, status: runtime.status, pid: runtime.pid, exitCode: 0, error: '', startedAt: this.now(), finishedAt: ZERO_TIME };
+          record.state = { ...record.state, status: live, pid: runtime.pid, exitCode: 0, error: '', startedAt: this.now(), finishedAt: ZERO_TIME };
           await this.deps.store.save(record);
-        } else if (runtime.status !== status) {
-          record.state = { ...record.state, status: runtime.status };
+        } else if (live !== status || (live === 'running' && record.frozenByEngine)) {
+          record.state = { ...record.state, status: live };
+          if (live === 'running') delete record.frozenByEngine;
           await this.deps.store.save(record);
         }
         this.watchExit(record.id);

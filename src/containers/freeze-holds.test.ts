@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError } from '../lib/errors.js';
+import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { FreezeHolds, type FreezeControl } from './freeze-holds.js';
 
 /** A container's status and the pause/resume calls made on it, as runc would see them. */
 function fakeContainer(status: string, failPause?: Error) {
   const calls: string[] = [];
-  const state = { status };
+  const state: { status: string | undefined } = { status };
   const control: FreezeControl = {
     statusOf: () => state.status,
     setPaused: async (id, paused) => {
       await Promise.resolve();
+      if (state.status === undefined) throw new NotFoundError(`No such container: ${id}`);
       if (paused && failPause) throw failPause;
       if (paused && state.status !== 'running') throw new ConflictError(`Container ${id} is not running`);
       if (!paused && state.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
@@ -76,6 +77,14 @@ test('a container unpaused or stopped during the copy needs no thaw', async () =
   const c = fakeContainer('running');
   const release = await new FreezeHolds(c.control).hold('a');
   c.state.status = 'exited';
+  await release();
+  assert.deepEqual(c.calls, ['pause']);
+});
+
+test('a container removed during the copy (rm -f thaws it first) ends the copy without an error', async () => {
+  const c = fakeContainer('running');
+  const release = await new FreezeHolds(c.control).hold('a');
+  c.state.status = undefined;
   await release();
   assert.deepEqual(c.calls, ['pause']);
 });

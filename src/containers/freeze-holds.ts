@@ -4,7 +4,7 @@
  * process still running could swap a directory for a symlink to the host in between. Copies that
  * overlap share one freeze; the last one out thaws. A container the user paused stays paused.
  */
-import { ConflictError } from '../lib/errors.js';
+import { ConflictError, NotFoundError } from '../lib/errors.js';
 
 export interface FreezeControl {
   /** The container's status now ("running", "paused", ...), undefined once it is gone. */
@@ -72,10 +72,11 @@ export class FreezeHolds {
 
   private async thaw(id: string, freeze: Freeze): Promise<void> {
     const pausedByUs = await freeze.paused.catch(() => false);
-    if (!pausedByUs) return;
+    // Removed meanwhile (rm -f thaws before it kills): the copy's end has nothing to thaw.
+    if (!pausedByUs || this.control.statusOf(id) === undefined) return;
     // Unpaused, stopped or killed meanwhile (stop and kill thaw first): nothing left to thaw.
     await this.control.setPaused(id, false).catch((err: unknown) => {
-      if (!(err instanceof ConflictError)) throw err;
+      if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
     });
   }
 }

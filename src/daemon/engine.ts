@@ -211,8 +211,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     };
     const containerArchive = new ContainerArchive({
       open: (term) => containerService.openFilesystem(term),
-      statusOf: (id) => containerService.list().find((r) => r.id === id)?.state.status,
-      setPaused: (id, paused) => containerService.setPaused(id, paused),
+      freeze: (id) => containerService.holdFrozen(id),
       userOwner: async ({ record, fs }) => {
         const user = record.config.User || ((images.inspect(record.imageId).Config as { User?: string } | undefined)?.User ?? '');
         if (!user) return undefined;

@@ -41,20 +41,47 @@ interface Reply {
   text: string;
 }
 
-function api(socket: string, method: string, path: string, body?: Buffer | string | object, headers: Record<string, string> = {}): Promise<Reply> {
+/** A request berthd did not answer in time: the run fails naming it, instead of hanging. */
+export class HungRequestError extends Error {
+  constructor(method: string, path: string, timeoutMs: number) {
+    super(`${method} ${path} got no complete answer within ${timeoutMs / 1000} s`);
+  }
+}
+
+/** Long enough for a loaded 2-core machine (a pull or rm -f takes seconds there), short of a hang. */
+export const REQUEST_TIMEOUT_MS = 90_000;
+
+export function api(socket: string, method: string, path: string, body?: Buffer | string | object, headers: Record<string, string> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply> {
   const data = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
   const contentType = body !== undefined && !Buffer.isBuffer(body) && typeof body === 'object' ? { 'Content-Type': 'application/json' } : {};
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    };
     const req = request({ socketPath: socket, method, path: `/v1.50${path}`, headers: { Host: 'berth', ...contentType, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        clearTimeout(timer);
         const all = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 0, body: all, text: all.toString('utf8') });
       });
-      res.on('error', reject);
+      res.on('error', fail);
+      // berthd killed mid-answer: no 'end' and no request error, only the close.
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`${method} ${path}: the connection closed mid-answer`));
+      });
     });
-    req.on('error', reject);
+    // The whole exchange, not only socket idleness: a streamed answer that never ends is a hang too.
+    // Unref'd: an exchange that ended some other way must not keep the test process alive.
+    timer = setTimeout(() => {
+      reject(new HungRequestError(method, path, timeoutMs));
+      req.destroy();
+    }, timeoutMs);
+    timer.unref();
+    req.on('error', fail);
     req.end(data);
   });
 }
@@ -87,6 +114,8 @@ export class CrashHarness {
   private readonly seenIds = new Set<string>();
   /** Containers a rm -f was sent for: any state (or gone) is fine for them. */
   private readonly removing = new Set<string>();
+  /** Containers a user paused (then unpaused, unless the crash came between): Paused is fine for them. */
+  private readonly userPaused = new Set<string>();
   private daemon!: TestDaemon;
   private registry!: TestRegistry;
   private root!: string;
@@ -208,6 +237,16 @@ export class CrashHarness {
         const id = this.pick(running);
         if (id) await this.call('PUT', `/containers/${id}/archive?path=/tmp`, buildTar([{ name: `cp-${n}.txt`, data: `copied ${n}` }]), { 'Content-Type': 'application/x-tar' });
       },
+      async () => {
+        const id = this.pick(running);
+        if (id) await this.call('GET', `/containers/${id}/archive?path=/bin`);
+      },
+      async () => {
+        const id = this.pick(running);
+        if (!id) return;
+        this.userPaused.add(id);
+        if ((await this.call('POST', `/containers/${id}/pause`)).status === 204) await this.call('POST', `/containers/${id}/unpause`);
+      },
     ];
     return all;
   }
@@ -226,8 +265,11 @@ export class CrashHarness {
     await new Promise((r) => setTimeout(r, delayMs));
     await this.crash();
     await inFlight;
-    this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms`);
-    this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true });
+    const restarting = Date.now();
+    // Restore is part of the start: on a loaded 2-core machine it took up to 15 s (the log says how long each took).
+    this.daemon = await startBerthd({ root: this.root, keepRootOnFailure: true, readyTimeoutMs: 60_000 });
+    // How long the restart (restore included) took: tells a loaded machine from a restore that hangs.
+    this.log.push(`kill point ${this.killPoint}: ${chosen.length} operations, SIGKILL after ${delayMs} ms, restarted in ${Date.now() - restarting} ms`);
     const before = this.violations.length;
     await this.checkAfterRestart();
     // The long form reports as it goes (CHAOS_PROGRESS=1), so a stopped run still says what it found.
@@ -255,6 +297,8 @@ export class CrashHarness {
         continue;
       }
       if (this.removing.has(c.Id)) continue;
+      // The harness pauses only as a user would; a freeze of berth's own (commit, cp) must not outlive its crash.
+      if (c.State.Status === 'paused' && !this.userPaused.has(c.Id)) this.violation('only a user\'s pause stays', `${where}: paused, and no user paused it`);
       if (c.State.Status === 'running') {
         if (!processAlive(c.State.Pid)) this.violation('running ones still run', `${where}: pid ${c.State.Pid} is not alive`);
         if (kind === 'ticker') await this.checkTicks(c, where);
@@ -302,17 +346,20 @@ export class CrashHarness {
   /** Removes everything through the API, stops berthd cleanly, and looks for what is left. */
   async finish(): Promise<void> {
     this.killPoint = -1;
-    for (const c of await this.containers()) {
-      const r = await this.call('DELETE', `/containers/${c.Id}?force=1&v=1`);
-      if (r.status !== 204) this.violation('everything removes', `rm -f ${c.Id.slice(0, 12)}: ${r.status} ${r.text.trim()}`);
-    }
+    // A clean-up request that hangs is reported with what it was, and the clean-up goes on.
+    const removal = async (what: string, method: string, path: string, ok: number[]) => {
+      const r = await this.call(method, path).catch((err: Error) => ({ status: 0, text: err.message }));
+      if (!ok.includes(r.status)) this.violation('everything removes', `${what}: ${r.status || 'no answer'} ${r.text.trim()}`);
+    };
+    for (const c of await this.containers()) await removal(`rm -f ${c.Id.slice(0, 12)} (${c.State.Status})`, 'DELETE', `/containers/${c.Id}?force=1&v=1`, [204]);
     for (const image of JSON.parse((await this.call('GET', '/images/json?all=1')).text) as { Id: string }[]) {
-      const r = await this.call('DELETE', `/images/${image.Id}?force=1`);
-      if (r.status !== 200 && r.status !== 404) this.violation('everything removes', `rmi ${image.Id}: ${r.status} ${r.text.trim()}`);
+      await removal(`rmi ${image.Id}`, 'DELETE', `/images/${image.Id}?force=1`, [200, 404]);
     }
-    for (const v of (JSON.parse((await this.call('GET', '/volumes')).text) as { Volumes: { Name: string }[] | null }).Volumes ?? []) await this.call('DELETE', `/volumes/${v.Name}`);
+    for (const v of (JSON.parse((await this.call('GET', '/volumes')).text) as { Volumes: { Name: string }[] | null }).Volumes ?? []) {
+      await removal(`volume rm ${v.Name}`, 'DELETE', `/volumes/${v.Name}`, [204]);
+    }
     for (const n of JSON.parse((await this.call('GET', '/networks')).text) as { Id: string; Name: string }[]) {
-      if (!['bridge', 'host', 'none'].includes(n.Name)) await this.call('DELETE', `/networks/${n.Id}`);
+      if (!['bridge', 'host', 'none'].includes(n.Name)) await removal(`network rm ${n.Name}`, 'DELETE', `/networks/${n.Id}`, [204]);
     }
     const code = await this.daemon.stop();
     if (code !== 0) this.violation('clean stop', `berthd exited with ${code}`);

@@ -141,7 +141,7 @@ export function spawnBerthd(args: string[], env?: NodeJS.ProcessEnv): { child: C
  * leaves that root in place when berthd fails to start (a crash harness keeps the evidence).
  * `env` replaces berthd's environment (a PATH without runc).
  */
-export async function startBerthd(options: { root?: string; extraArgs?: string[]; bridge?: string; bip?: string; keepRootOnFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
+export async function startBerthd(options: { root?: string; extraArgs?: string[]; bridge?: string; bip?: string; keepRootOnFailure?: boolean; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {}): Promise<TestDaemon> {
   const root = options.root ?? (await makeTempRoot());
   const dataRoot = join(root, 'data');
   const execRoot = join(root, 'run');
@@ -162,7 +162,8 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
 
-  const deadline = Date.now() + 15_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (exitCode !== undefined) {
       if (!options.keepRootOnFailure) await rm(root, { recursive: true, force: true });
@@ -174,7 +175,7 @@ export async function startBerthd(options: { root?: string; extraArgs?: string[]
       child.kill('SIGKILL');
       await exited;
       if (!options.keepRootOnFailure) await rm(root, { recursive: true, force: true });
-      throw new Error(`berthd did not answer /_ping within 15 s:\n${output()}`);
+      throw new Error(`berthd did not answer /_ping within ${readyTimeoutMs / 1000} s:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
