@@ -71,8 +71,9 @@ export class LocalContentStore implements ContentStore {
         throw err;
       },
     );
-    await writeFileAtomic(marker, '');
+    // The marker moves only once every newer blob is checked: a kill during the check checks them again.
     store.removedAtOpen = await store.verifyWrittenSince(previousOpen);
+    await writeFileAtomic(marker, '');
     return store;
   }
 
