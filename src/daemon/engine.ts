@@ -324,7 +324,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           start: (name) => containerService.start(name),
           stop: (name, options) => containerService.stop(name, options),
           kill: (name, signal) => containerService.kill(name, signal),
-          wait: (name, condition) => containerService.wait(name, condition),
+          wait: (name, condition, signal) => containerService.wait(name, condition, signal),
           remove: (name, options) => containerService.remove(name, options),
           get: (name) => containerService.get(name),
           list: () => containerService.list(),
