@@ -49,7 +49,7 @@ import { InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
 import { lockDataRoot } from './data-root-lock.js';
 import { loadEngineId } from './engine-id.js';
-import { lookupGroupId } from './socket-group.js';
+import { lookupGroupId, socketDirectoryMode } from './socket-group.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -77,9 +77,13 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
   try {
     const lock = await lockDataRoot(config.dataRoot, deps.pid);
     undo.push(() => lock.release());
-    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
-    // The containers' rootfs mounts: no other user may reach them, whatever the exec root's mode.
+    // The exec root is private, except that a socket inside it (the default /run/berth/berth.sock)
+    // must be reachable by its --group: then the root is traversable (0711) but not listable, and
+    // the socket itself is 0660 root:group, as dockerd's. Everything else in it stays 0700.
+    await ensureDirectoryMode(config.execRoot, socketDirectoryMode(config.execRoot, config.hosts));
+    // The containers' rootfs mounts and exit files: no other user may reach them.
     await ensureDirectoryMode(join(config.execRoot, 'containers'), 0o700);
+    await ensureDirectoryMode(join(config.execRoot, 'exits'), 0o700);
     // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
     await mkdir(dirname(config.pidfile), { recursive: true, mode: 0o755 });
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
