@@ -19,7 +19,7 @@ import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
 import { ContainerService, ContainerStore, ExecService, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
-import { ConmonMonitor, findExecutable } from '../runtime/index.js';
+import { ConmonMonitor, findConmon, findExecutable } from '../runtime/index.js';
 import { NetworkService, parseRoutes, probePort } from '../network/network-service.js';
 import { Links } from '../network/links.js';
 import { Firewall } from '../network/firewall.js';
@@ -89,6 +89,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
     undo.push(() => unlink(config.pidfile).catch(() => undefined));
 
+    const conmonPath = await findConmon(deps.searchPath);
     const hostProbe = probeHost();
     const [engineId, host, runtimes] = await Promise.all([
       loadEngineId(config.dataRoot),
@@ -148,7 +149,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });
     await volumes.load();
-    const monitor = new ConmonMonitor('conmon', deps.runner);
+    const monitor = new ConmonMonitor(conmonPath, deps.runner);
     const socatPath = await findExecutable('socat', deps.searchPath);
     containers = new ContainerService({
       store: containerStore,
