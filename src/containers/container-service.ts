@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import type { CommandRunner } from '../lib/command-runner.js';
 import { ConflictError, ForbiddenError, InternalError, InvalidArgumentError, NotModifiedError } from '../lib/errors.js';
+import { waitInList } from './waiter-list.js';
 import type { NewEvent } from '../events/index.js';
 import type { ImageService } from '../images/index.js';
 import type { Snapshotter } from '../snapshots/index.js';
@@ -972,25 +973,18 @@ export class ContainerService {
     }
   }
 
-  private nextExit(id: string): Promise<number> {
-    return new Promise((resolve) => {
-      const list = this.exitWaiters.get(id) ?? [];
-      list.push(resolve);
-      this.exitWaiters.set(id, list);
-    });
+  private nextExit(id: string, signal?: AbortSignal): Promise<number> {
+    return waitInList(this.exitWaiters, id, signal);
   }
 
-  /** Resolves with the exit code when the condition is met. */
-  async wait(term: string, condition: WaitCondition): Promise<number> {
+  /**
+   * Resolves with the exit code when the condition is met. `signal` is the client going away:
+   * its waiter leaves the list at once (rejecting), so no dead waiter is kept or called later.
+   */
+  async wait(term: string, condition: WaitCondition, signal?: AbortSignal): Promise<number> {
     const record = this.get(term);
-    if (condition === 'removed') {
-      return new Promise<number>((resolve) => {
-        const list = this.removeWaiters.get(record.id) ?? [];
-        list.push(resolve);
-        this.removeWaiters.set(record.id, list);
-      });
-    }
-    if (condition === 'next-exit' || record.state.status === 'running') return this.nextExit(record.id);
+    if (condition === 'removed') return waitInList(this.removeWaiters, record.id, signal);
+    if (condition === 'next-exit' || record.state.status === 'running') return this.nextExit(record.id, signal);
     return record.state.exitCode;
   }
 

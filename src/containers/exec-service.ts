@@ -14,6 +14,7 @@ import type { ContainerService } from './container-service.js';
 import { resolveUser } from './container-process.js';
 import { resizeTerminalExec, runTerminalExec } from './exec-terminal.js';
 import type { ConmonMonitor } from '../runtime/conmon-monitor.js';
+import { execExitCode } from './exec-exit-code.js';
 
 export interface ExecConfig {
   Cmd?: string[];
@@ -43,6 +44,21 @@ export interface ExecOutput {
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void;
 }
 
+interface PreparedExec {
+  exec: ExecRecord;
+  container: { id: string; name: string; imageName: string };
+  processSpec: Record<string, unknown>;
+}
+
+/**
+ * Docker's exec preconditions, in its order: a paused container is running too, so "paused" is
+ * checked first; `term` is how the caller named the container (Docker echoes it for paused).
+ */
+function assertRunning(id: string, status: string, term: string): void {
+  if (status === 'paused') throw new ConflictError(`Container ${term} is paused, unpause the container before exec`);
+  if (status !== 'running') throw new ConflictError(`container ${id} is not running`);
+}
+
 export class ExecService {
   private readonly execs = new Map<string, ExecRecord>();
   /** The conmon directories of running terminal execs, for resize. */
@@ -57,7 +73,7 @@ export class ExecService {
 
   create(containerTerm: string, config: ExecConfig): string {
     const container = this.containers.get(containerTerm);
-    if (container.state.status !== 'running') throw new ConflictError(`container ${container.id} is not running`);
+    assertRunning(container.id, container.state.status, containerTerm);
     if (!config.Cmd || config.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
     if (config.Tty && !this.terminal) throw new InvalidArgumentError('exec with a TTY (-t) needs conmon, which this berthd does not have');
     const id = randomBytes(32).toString('hex');
@@ -72,13 +88,61 @@ export class ExecService {
     return exec;
   }
 
-  /** Starts the process; resolves with its exit code when it ends (after recording it). */
-  async start(id: string, output: ExecOutput | undefined): Promise<number> {
+  /**
+   * Throws what Docker answers before it hijacks an exec start: no such exec, already run, its
+   * container not running or paused. Errors after this point belong in the exec's output stream.
+   */
+  checkStartable(id: string): ExecRecord {
     const exec = this.get(id);
     if (exec.running || exec.exitCode !== null) throw new ConflictError(`Error: Exec command ${id} has already run`);
     const container = this.containers.get(exec.containerId);
-    if (container.state.status !== 'running') throw new ConflictError(`container ${container.id} is not running`);
-    const bundle = this.containers.bundlePath(container.id);
+    assertRunning(container.id, container.state.status, container.id);
+    return exec;
+  }
+
+  /**
+   * `Detach: true`: resolves once the process is launched (an error before that, such as an
+   * unknown user, is the answer), then runs on and its exit code is recorded when it ends.
+   */
+  async startDetached(id: string, onError: (err: unknown) => void): Promise<void> {
+    const prepared = await this.prepare(id);
+    void this.launch(prepared, undefined).catch(onError);
+  }
+
+  /**
+   * Starts the process with its output attached; resolves with its exit code when it ends
+   * (after recording it). A failure before the runtime runs (an unknown user) is written to the
+   * output with exit code 126, as Docker does once the stream is hijacked.
+   */
+  async start(id: string, output: ExecOutput): Promise<number> {
+    this.checkStartable(id);
+    let prepared: PreparedExec;
+    try {
+      prepared = await this.prepare(id);
+    } catch (err) {
+      output.write('stdout', Buffer.from(`${(err as Error).message}\r\n`));
+      return 126;
+    }
+    return this.launch(prepared, output);
+  }
+
+  /** Marks the exec running at once (so a second start is refused) and builds its process spec. */
+  private async prepare(id: string): Promise<PreparedExec> {
+    const exec = this.checkStartable(id);
+    const container = this.containers.get(exec.containerId);
+    exec.running = true;
+    try {
+      return { exec, container, processSpec: await this.processSpecOf(exec, container.id) };
+    } catch (err) {
+      // Docker's code for an exec that never reached the runtime.
+      exec.running = false;
+      exec.exitCode = 126;
+      throw err;
+    }
+  }
+
+  private async processSpecOf(exec: ExecRecord, containerId: string): Promise<Record<string, unknown>> {
+    const bundle = this.containers.bundlePath(containerId);
     const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> & { env: string[]; user: unknown; cwd: string; capabilities: unknown } };
     const env = [...spec.process.env];
     for (const entry of exec.config.Env ?? []) {
@@ -98,14 +162,18 @@ export class ExecService {
       ...(user ? { user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } } : {}),
       ...(caps ? { capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] } } : {}),
     };
+    return processSpec;
+  }
+
+  private async launch({ exec, container, processSpec }: PreparedExec, output: ExecOutput | undefined): Promise<number> {
+    const id = exec.id;
     if (exec.config.Tty && this.terminal) return this.startOnTerminal(exec, container.id, container.name, container.imageName, processSpec, output);
-    const processFile = join(bundle, `exec-${id}.json`);
+    const processFile = join(this.containers.bundlePath(container.id), `exec-${id}.json`);
     await writeFile(processFile, JSON.stringify(processSpec));
     const detached = output === undefined;
     const child = spawn(this.containers.runtimePathOf(container.id), ['exec', '--process', processFile, container.id], {
       stdio: [exec.config.AttachStdin && !detached ? 'pipe' : 'ignore', detached ? 'ignore' : 'pipe', detached ? 'ignore' : 'pipe'],
     });
-    exec.running = true;
     exec.pid = child.pid ?? 0;
     this.publish({ Type: 'container', Action: `exec_start: ${exec.config.Cmd!.join(' ')}`, Actor: { ID: container.id, Attributes: { execID: id, name: container.name, image: container.imageName } } });
     let runtimeError: string | undefined;
@@ -130,7 +198,7 @@ export class ExecService {
     let exitCode = code;
     if (runtimeError && output) {
       output.write('stderr', Buffer.from(`OCI runtime exec failed: ${runtimeError}: unknown\n`));
-      exitCode = /executable file not found|no such file or directory/.test(runtimeError) ? 127 : /permission denied/.test(runtimeError) ? 126 : code;
+      exitCode = execExitCode(runtimeError);
     }
     exec.running = false;
     exec.exitCode = exitCode;
@@ -144,7 +212,6 @@ export class ExecService {
     const env = (processSpec['env'] as string[]).some((e) => e.startsWith('TERM=')) ? processSpec['env'] : [...(processSpec['env'] as string[]), 'TERM=xterm'];
     const size = exec.config.ConsoleSize;
     const spec = { ...processSpec, env, terminal: true, ...(size && size[0] > 0 && size[1] > 0 ? { consoleSize: { height: size[0], width: size[1] } } : {}) };
-    exec.running = true;
     this.terminalDirs.set(exec.id, this.terminalDir(containerId, exec.id));
     const exitCode = await runTerminalExec({
       monitor: this.terminal!.monitor,

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { followLog } from '../logs/log-follow.js';
 import { attachSocketPath, type ConmonMonitor } from '../runtime/conmon-monitor.js';
 import { StdinRelay } from '../runtime/conmon-stdin.js';
+import { execExitCode } from './exec-exit-code.js';
 
 export interface TerminalExec {
   monitor: ConmonMonitor;
@@ -37,7 +38,7 @@ export async function runTerminalExec(exec: TerminalExec): Promise<number> {
     } catch (err) {
       const message = (err as Error).message.replace(/^the OCI runtime could not start the exec: /, '');
       exec.write?.(Buffer.from(`OCI runtime exec failed: ${message}: unknown\r\n`));
-      return /executable file not found|no such file or directory/.test(message) ? 127 : 126;
+      return execExitCode(message);
     }
     exec.onStarted(started.pid);
     if (exec.stdin && exec.socatPath) {

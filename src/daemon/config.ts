@@ -100,6 +100,8 @@ export interface DaemonConfig {
   bip?: string;
   /** The default seccomp profile: the built-in one, a file's (read at start), or none by explicit choice. */
   seccompProfile: SeccompProfileDocument | 'unconfined';
+  /** How the seccomp profile was named: "builtin", "unconfined" or the file's path (`docker info` shows it). */
+  seccompProfileName: string;
   /** undefined: private on cgroup v2, host otherwise (as dockerd). */
   defaultCgroupnsMode?: 'host' | 'private';
   /** TLS for every tcp:// address, when asked for. */
@@ -173,6 +175,7 @@ export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.Proc
   if (maxUnpackSize === undefined || maxUnpackSize < 1) throw new InvalidArgumentError(`invalid max-unpack-size "${unpackText}": expected a size such as "64g"`);
   const runtimes = pick('runtimes', {} as Record<string, { path: string }>, isRuntimeMap, 'an object of {"name": {"path": "..."}}');
   const defaultRuntime = pick('default-runtime', parsed.flags['default-runtime'], isString, 'a string') || undefined;
+  const seccompSetting = pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path');
   const cgroupnsMode = pick('default-cgroupns-mode', parsed.flags['default-cgroupns-mode'], isString, 'a string');
   if (cgroupnsMode !== '' && cgroupnsMode !== 'host' && cgroupnsMode !== 'private') {
     throw new InvalidArgumentError(`invalid default cgroup namespace (${cgroupnsMode}): use "host" or "private"`);
@@ -204,7 +207,8 @@ export async function loadDaemonConfig(argv: readonly string[], env: NodeJS.Proc
       cgroupParent: pick('cgroup-parent', parsed.flags['cgroup-parent'], isString, 'a string'),
       bridge: pick('bridge', parsed.flags.bridge, isString, 'a string'),
       bip: pick('bip', parsed.flags.bip, isString, 'a string') || undefined,
-      seccompProfile: await loadSeccompSetting(pick('seccomp-profile', parsed.flags['seccomp-profile'], isString, 'a path')),
+      seccompProfile: await loadSeccompSetting(seccompSetting),
+      seccompProfileName: seccompSetting || 'builtin',
       defaultCgroupnsMode: cgroupnsMode || undefined,
       tls,
       registryMirrors: pick('registry-mirror', parsed.flags['registry-mirror'], isStrings, 'a list of URLs'),

@@ -19,7 +19,7 @@ import { OverlaySnapshotter } from '../snapshots/index.js';
 import { ImageService, ImageStore } from '../images/index.js';
 import { DistributionService } from '../distribution/index.js';
 import { ContainerService, ContainerStore, ExecService, ownCapabilities, toContainerInspect, toContainerSummary } from '../containers/index.js';
-import { ConmonMonitor, findExecutable } from '../runtime/index.js';
+import { ConmonMonitor, findConmon, findExecutable } from '../runtime/index.js';
 import { NetworkService, parseRoutes, probePort } from '../network/network-service.js';
 import { Links } from '../network/links.js';
 import { Firewall } from '../network/firewall.js';
@@ -49,7 +49,7 @@ import { InvalidArgumentError, NotFoundError } from '../lib/errors.js';
 import type { DaemonConfig } from './config.js';
 import { lockDataRoot } from './data-root-lock.js';
 import { loadEngineId } from './engine-id.js';
-import { lookupGroupId } from './socket-group.js';
+import { lookupGroupId, socketDirectoryMode } from './socket-group.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -77,14 +77,19 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
   try {
     const lock = await lockDataRoot(config.dataRoot, deps.pid);
     undo.push(() => lock.release());
-    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
-    // The containers' rootfs mounts: no other user may reach them, whatever the exec root's mode.
+    // The exec root is private, except that a socket inside it (the default /run/berth/berth.sock)
+    // must be reachable by its --group: then the root is traversable (0711) but not listable, and
+    // the socket itself is 0660 root:group, as dockerd's. Everything else in it stays 0700.
+    await ensureDirectoryMode(config.execRoot, socketDirectoryMode(config.execRoot, config.hosts));
+    // The containers' rootfs mounts and exit files: no other user may reach them.
     await ensureDirectoryMode(join(config.execRoot, 'containers'), 0o700);
+    await ensureDirectoryMode(join(config.execRoot, 'exits'), 0o700);
     // The pidfile exists before the API answers, so whoever sees the socket can find the pid.
     await mkdir(dirname(config.pidfile), { recursive: true, mode: 0o755 });
     await writeFileAtomic(config.pidfile, `${deps.pid}\n`);
     undo.push(() => unlink(config.pidfile).catch(() => undefined));
 
+    const conmonPath = await findConmon(deps.searchPath);
     const hostProbe = probeHost();
     const [engineId, host, runtimes] = await Promise.all([
       loadEngineId(config.dataRoot),
@@ -144,7 +149,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       runningUsersOf: (name) => containerStore.all().filter((r) => (r.state.status === 'running' || r.state.status === 'paused') && r.mounts?.some((m) => m.Name === name)).map((r) => r.id),
     });
     await volumes.load();
-    const monitor = new ConmonMonitor('conmon', deps.runner);
+    const monitor = new ConmonMonitor(conmonPath, deps.runner);
     const socatPath = await findExecutable('socat', deps.searchPath);
     containers = new ContainerService({
       store: containerStore,
@@ -251,7 +256,8 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
       storageDriver: 'overlayfs',
       registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
       initBinary: (await findExecutable('tini-static', deps.searchPath)) ? 'docker-init' : undefined,
-      seccompProfile: config.seccompProfile !== 'unconfined',
+      seccompProfile: config.seccompProfileName,
+      cgroupnsPrivate: (config.defaultCgroupnsMode ?? (host.cgroupMode === 'unified' ? 'private' : 'host')) === 'private',
       labels: config.labels,
       clock: deps.clock,
       eventListeners: () => events.listenerCount,
@@ -324,7 +330,7 @@ export async function startEngine(config: DaemonConfig, deps: EngineDeps): Promi
           start: (name) => containerService.start(name),
           stop: (name, options) => containerService.stop(name, options),
           kill: (name, signal) => containerService.kill(name, signal),
-          wait: (name, condition) => containerService.wait(name, condition),
+          wait: (name, condition, signal) => containerService.wait(name, condition, signal),
           remove: (name, options) => containerService.remove(name, options),
           get: (name) => containerService.get(name),
           list: () => containerService.list(),

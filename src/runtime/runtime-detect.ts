@@ -5,7 +5,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join, isAbsolute } from 'node:path';
 import type { CommandRunner } from '../lib/command-runner.js';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../lib/errors.js';
 import type { CgroupMode } from '../system/host-probe.js';
 
 export interface RuntimeInfo {
@@ -64,6 +64,10 @@ export async function detectRuntimes(config: RuntimeConfig, cgroupMode: CgroupMo
     }),
   );
   const runtimes = found.filter((r): r is RuntimeInfo => r !== undefined);
+  // Like dockerd without its runtime: no container could ever start, so say so now, not at each run.
+  if (runtimes.length === 0) {
+    throw new FailedPreconditionError(`no OCI runtime found: none of ${Object.values(wanted).join(', ')} is in PATH (${searchPath}); install runc (Debian: apt-get install runc) or configure one in daemon.json "runtimes"`);
+  }
   const has = (name: string) => runtimes.some((r) => r.name === name);
   let defaultRuntime: string;
   if (config.defaultRuntime) {
@@ -77,4 +81,15 @@ export async function detectRuntimes(config: RuntimeConfig, cgroupMode: CgroupMo
     defaultRuntime = has('runc') ? 'runc' : (runtimes[0]?.name ?? 'runc');
   }
   return { runtimes, defaultRuntime };
+}
+
+/**
+ * conmon, the monitor every container runs under: berthd refuses to start without it (as dockerd
+ * refuses without its runtime), since no container could start and the error belongs where the
+ * administrator starts the daemon.
+ */
+export async function findConmon(searchPath: string): Promise<string> {
+  const path = await findExecutable('conmon', searchPath);
+  if (!path) throw new FailedPreconditionError(`conmon not found in PATH (${searchPath}): berthd runs every container under conmon; install it (Debian: apt-get install conmon)`);
+  return path;
 }

@@ -6,6 +6,7 @@ import type { RuntimeSelection } from '../runtime/index.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../api/api-version.js';
 import type { HostFacts } from './host-probe.js';
 import { readdirSync } from 'node:fs';
+import { securityOptionsOf } from './security-options.js';
 
 function openFileDescriptors(): number {
   try {
@@ -31,8 +32,10 @@ export interface SystemServiceOptions {
   debug: boolean;
   storageDriver: string;
   registry: { insecureRegistries: string[]; mirrors: string[] };
-  /** Whether containers get the default seccomp profile. */
-  seccompProfile: boolean;
+  /** The daemon's default seccomp profile as configured: "builtin", "unconfined" or a path. */
+  seccompProfile: string;
+  /** Whether containers get a private cgroup namespace by default. */
+  cgroupnsPrivate: boolean;
   initBinary?: string;
   labels: string[];
   clock: Clock;
@@ -81,10 +84,7 @@ export class SystemService {
     const counts = o.inventory.containerCounts();
     const defaultRuntime = o.runtimes.runtimes.find((r) => r.name === o.runtimes.defaultRuntime);
     const cgroupV2 = o.host.cgroupMode === 'unified';
-    const securityOptions = [
-      ...(o.host.seccompSupported && o.seccompProfile ? ['name=seccomp,profile=builtin'] : []),
-      ...(cgroupV2 ? ['name=cgroupns'] : []),
-    ];
+    const securityOptions = securityOptionsOf({ seccompSupported: o.host.seccompSupported, seccompProfile: o.seccompProfile, cgroupnsPrivate: o.cgroupnsPrivate });
     return {
       ID: o.engineId,
       Containers: counts.running + counts.paused + counts.stopped,

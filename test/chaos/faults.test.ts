@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempRoot, startBerthd, type TestDaemon } from '../helpers/berthd.js';
 import { docker } from '../helpers/cli.js';
@@ -102,4 +103,38 @@ test('a runtime binary that goes missing: run fails with a clear error, berthd s
 
   await writeFile(join(root, 'daemon.json'), JSON.stringify({ runtimes: { vanishing: { path: runtime } }, 'default-runtime': 'vanishing' }));
   await assert.rejects(startBerthd({ root, keepRootOnFailure: true }), /default runtime vanishing is not installed/);
+});
+
+/**
+ * A PATH of one directory holding links to everything on the usual PATH except `missing`: berthd
+ * finds ip, nft, mount... but not the binary a test takes away.
+ */
+async function pathWithout(dir: string, missing: string[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (const source of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    for (const name of await readdir(source).catch(() => [] as string[])) {
+      if (missing.includes(name) || existsSync(join(dir, name))) continue;
+      await symlink(join(source, name), join(dir, name));
+    }
+  }
+  return dir;
+}
+
+test('conmon or every OCI runtime missing from PATH: berthd refuses to start, naming the binary and how to install it', { skip: isRoot ? false : 'needs root', timeout: 60_000 }, async (t) => {
+  const scratch = await makeTempRoot('berth-nobinary-');
+  t.after(() => rm(scratch, { recursive: true, force: true }));
+  const refused = async (path: string, expected: RegExp): Promise<void> => {
+    const started = await startBerthd({ env: { ...process.env, PATH: path } }).then((d) => d, (err: Error) => err);
+    if (!(started instanceof Error)) {
+      await started.cleanup();
+      assert.fail(`berthd started with PATH=${path}`);
+    }
+    assert.match(started.message, expected);
+  };
+  await refused(await pathWithout(join(scratch, 'no-conmon'), ['conmon']), /berthd: failed to start daemon: conmon not found in PATH \(.*\): berthd runs every container under conmon; install it \(Debian: apt-get install conmon\)/);
+  await refused(await pathWithout(join(scratch, 'no-runtime'), ['runc', 'crun']), /berthd: failed to start daemon: no OCI runtime found: none of runc, crun is in PATH \(.*\); install runc \(Debian: apt-get install runc\)/);
+  // Nothing else was wrong: with the usual PATH a daemon starts.
+  const daemon = await startBerthd();
+  t.after(() => daemon.cleanup());
+  assert.equal((await daemon.request('GET', '/_ping')).status, 200);
 });

@@ -9,7 +9,7 @@ export interface ContainerBackend {
   start(name: string): Promise<void>;
   stop(name: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void>;
   kill(name: string, signal: string | undefined): Promise<void>;
-  wait(name: string, condition: WaitCondition): Promise<number>;
+  wait(name: string, condition: WaitCondition, signal?: AbortSignal): Promise<number>;
   remove(name: string, options: { force: boolean; volumes?: boolean }): Promise<void>;
   get(name: string): ContainerRecord;
   list(): ContainerRecord[];

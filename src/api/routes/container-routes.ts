@@ -86,8 +86,9 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     const condition = (singleParam(req.query['condition']) || 'not-running') as WaitCondition;
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: "${condition}"`);
     containers.get(req.params.id); // 404 before the stream starts
-    const waiting = containers.wait(req.params.id, condition);
     const stream = openJsonStream(reply);
+    // The client closing the connection cancels the wait, as Docker's request context does.
+    const waiting = containers.wait(req.params.id, condition, stream.signal);
     try {
       const code = await waiting;
       await stream.write(JSON.stringify({ StatusCode: code, Error: null }));
@@ -241,7 +242,8 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     };
     const release = containers.holdLog(record.id);
     // A follower of a running container ends the moment it exits, not at its next poll.
-    const stopping = follow && record.state.status === 'running' ? { stopping: containers.wait(record.id, 'next-exit') } : {};
+    // Its waiter goes with the client (abort), so followers that left are not kept until the exit.
+    const stopping = follow && record.state.status === 'running' ? { stopping: containers.wait(record.id, 'next-exit', abort.signal).catch(() => -1) } : {};
     try {
       // Rotated files first (oldest first), then the current one, which is followed.
       const rotated = containers.logFiles(record.id).slice(0, -1);
@@ -316,7 +318,7 @@ export function registerContainerRoutes(app: Router, hijack: HijackRouter, conta
     const startedBefore = record.state.startedAt;
     // Resolved at the next exit, or when the start that was about to come failed.
     let ended = false;
-    const stopping = containers.wait(record.id, 'next-exit').finally(() => (ended = true));
+    const stopping = containers.wait(record.id, 'next-exit', abort.signal).catch(() => -1).finally(() => (ended = true));
     const stopped = () => {
       if (ended) return true;
       try {

@@ -18,10 +18,9 @@ export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: Exe
 
   app.post('/exec/:id/start', async (req: ApiRequest<{ id: string }>, reply) => {
     const body = (req.body ?? {}) as { Detach?: boolean };
-    const exec = execs.get(req.params.id);
+    const exec = execs.checkStartable(req.params.id);
     if (body.Detach) {
-      // Started, not awaited: the process runs on and its exit code is recorded when it ends.
-      void execs.start(req.params.id, undefined).catch((err: unknown) => req.log.warn({ err }, 'detached exec failed'));
+      await execs.startDetached(exec.id, (err: unknown) => req.log.warn({ err }, 'detached exec failed'));
       return reply.code(200).send();
     }
     // Without Connection: Upgrade (dockerode's exec.start without hijack, as testcontainers
@@ -57,9 +56,11 @@ export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: Exe
     const parsed = parseJsonText(ctx.body.toString());
     checkBodyShape(START_SHAPE, parsed);
     const body = (parsed && typeof parsed === 'object' ? parsed : {}) as { Detach?: boolean };
-    const exec = execs.get(ctx.params['id']!);
+    // Every refusal Docker gives before it hijacks (no such exec, already run, container not
+    // running or paused) is an ordinary JSON error response, never text inside the stream.
+    const exec = execs.checkStartable(ctx.params['id']!);
     if (body.Detach) {
-      void execs.start(exec.id, undefined).catch(() => undefined);
+      await execs.startDetached(exec.id, () => undefined);
       const socket = ctx.upgrade('application/vnd.docker.multiplexed-stream');
       socket.end();
       return;
@@ -67,12 +68,15 @@ export function registerExecRoutes(app: Router, hijack: HijackRouter, execs: Exe
     const tty = exec.config.Tty === true;
     const socket = ctx.upgrade(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     socket.on('error', () => undefined);
-    await execs.start(exec.id, {
-      stdin: exec.config.AttachStdin ? socket : undefined,
-      write: (stream, chunk) => {
-        if (!socket.destroyed) socket.write(tty ? chunk : frame(stream, chunk));
-      },
-    });
+    const write = (stream: 'stdout' | 'stderr', chunk: Buffer): void => {
+      if (!socket.destroyed) socket.write(tty ? chunk : frame(stream, chunk));
+    };
+    try {
+      await execs.start(exec.id, { stdin: exec.config.AttachStdin ? socket : undefined, write });
+    } catch (err) {
+      // After the 101 the client reads frames: an HTTP error here would be "Unrecognized input header".
+      write('stdout', Buffer.from(`${(err as Error).message}\r\n`));
+    }
     socket.end();
   });
 }
